@@ -1,0 +1,289 @@
+"""The one place where quantities are parsed and converted.
+
+Every quantity that enters the program is text with a unit ("44 lb", "0.5 mL/kg/h", "2 g/kg").
+It is parsed here with one pint registry (exact ``Decimal`` arithmetic) and checked against the
+*kind* of quantity the field accepts. A bare number, an unknown unit or a unit of the wrong kind
+raises :class:`QuantityError`, which names the field, what was given and what is accepted.
+
+Once inside the core, numbers are plain ``Decimal`` values whose names carry their unit
+(``weight_kg``, ``rate_ml_kg_h``). The conversions between rate units, which need the product's
+concentration or the patient's weight, also live here so that there is exactly one place where a
+unit is turned into another.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
+from enum import Enum
+from functools import lru_cache
+from typing import Any
+
+import pint
+
+_REGISTRY = pint.UnitRegistry(non_int_type=Decimal, cache_folder=None)
+_Q = _REGISTRY.Quantity
+
+# A number: optional sign, digits with an optional decimal point. Scientific notation, commas
+# and fractions are refused on purpose: a dose should be typed the way it is read aloud.
+_NUMBER = re.compile(r"^\s*(?P<number>[-+]?(?:\d+(?:\.\d*)?|\.\d+))\s*(?P<unit>.*?)\s*$")
+
+
+class QuantityError(ValueError):
+    """Bad input for one field: names the field, what was given and what is accepted."""
+
+    def __init__(self, field: str, given: object, accepted: str, problem: str) -> None:
+        self.field = field
+        self.given = given
+        self.accepted = accepted
+        self.problem = problem
+        super().__init__(f"{field}: {problem}. Given: {given!r}. Accepted: {accepted}.")
+
+
+class Kind(Enum):
+    """What a field accepts. The value is the plain-words description used in messages."""
+
+    MASS = "a body weight with a mass unit, e.g. \"20 kg\" or \"44 lb\""
+    LENGTH = "a height with a length unit, e.g. \"112 cm\" or \"44 in\""
+    DOSE_PER_KG = "a dose per kg of body weight, e.g. \"2 g/kg\" or \"400 mg/kg\""
+    DOSE_PER_KG_PER_DAY = "a daily dose per kg, e.g. \"400 mg/kg/day\" or \"1 g/kg/day\""
+    DOSE_FIXED = "a fixed dose in grams, e.g. \"40 g\""
+    DOSE_FIXED_PER_DAY = "a fixed daily dose, e.g. \"20 g/day\""
+    RATE = (
+        "an infusion rate in mL/kg/h, mL/kg/min, mg/kg/min or a pump rate in mL/h, "
+        "e.g. \"0.5 mL/kg/h\", \"0.01 mL/kg/min\", \"1 mg/kg/min\" or \"30 mL/h\""
+    )
+    VOLUME = "a volume, e.g. \"250 mL\""
+    VOLUME_PER_KG = "a volume per kg of body weight, e.g. \"10 mL/kg\""
+    CONCENTRATION = "a concentration, e.g. \"100 mg/mL\""
+    TEMPERATURE = "a temperature in °C or °F, e.g. \"38.2 °C\" or \"100.4 °F\""
+    DURATION = "a duration, e.g. \"30 min\" or \"2 h\""
+    MASS_CONCENTRATION_SMALL = "a content per mL, e.g. \"25 µg/mL\""
+
+
+class RateKind(Enum):
+    """How a rate was written. Pumps take mL/h; labels use the other three."""
+
+    ML_KG_H = "mL/kg/h"  # volume per kg per time
+    MG_KG_MIN = "mg/kg/min"  # mass per kg per time
+    ML_H = "mL/h"  # a fixed pump rate, independent of weight
+
+
+@dataclass(frozen=True)
+class Quantity:
+    """A parsed quantity: exact magnitude, its unit as pint understands it, and the text given."""
+
+    magnitude: Decimal
+    unit: str
+    text: str
+
+    def to(self, unit: str) -> Decimal:
+        """The magnitude in another unit of the same dimension (exact Decimal)."""
+        return _convert(self.magnitude, self.unit, unit)
+
+    def __str__(self) -> str:
+        return self.text
+
+
+@lru_cache(maxsize=512)
+def _parse_unit(unit_text: str) -> tuple[str, str, str]:
+    """Parse a unit once; return (canonical unit string, numerator dims, denominator dims)."""
+    unit = _REGISTRY.parse_units(unit_text)
+    numerator = _REGISTRY.UnitsContainer({})
+    denominator = _REGISTRY.UnitsContainer({})
+    for name, exponent in unit._units.items():
+        dims = _REGISTRY.get_dimensionality(name)
+        if exponent > 0:
+            numerator = numerator * dims**exponent
+        else:
+            denominator = denominator * dims ** (-exponent)
+    return str(unit), _dims_text(numerator), _dims_text(denominator)
+
+
+def _dims_text(container: Any) -> str:
+    return " * ".join(
+        f"{name} ** {exp}" if exp != 1 else name for name, exp in sorted(container.items())
+    )
+
+
+def parse(value: object, field: str, kind: Kind) -> Quantity:
+    """Parse text such as "44 lb" into a Quantity of the given kind, or raise QuantityError."""
+    accepted = kind.value
+    if isinstance(value, bool) or not isinstance(value, str):
+        if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+            raise QuantityError(field, value, accepted, "a number without a unit is not accepted")
+        raise QuantityError(field, value, accepted, "expected text with a number and a unit")
+    if "," in value:
+        problem = "use a point as the decimal separator and no thousands separator"
+        raise QuantityError(field, value, accepted, problem)
+    match = _NUMBER.match(value)
+    if not match:
+        raise QuantityError(field, value, accepted, "this does not start with a plain number")
+    unit_text = match.group("unit")
+    if not unit_text:
+        raise QuantityError(field, value, accepted, "the unit is missing")
+    try:
+        magnitude = Decimal(match.group("number"))
+    except InvalidOperation as exc:  # pragma: no cover - the regex only lets digits through
+        raise QuantityError(field, value, accepted, "the number is not valid") from exc
+    try:
+        unit, numerator, denominator = _parse_unit(_normalise_unit_text(unit_text))
+    except (pint.errors.PintError, AttributeError, TypeError, ValueError, KeyError) as exc:
+        raise QuantityError(field, value, accepted, f"unknown unit {unit_text!r}") from exc
+    if (numerator, denominator) not in _allowed(kind):
+        raise QuantityError(
+            field, value, accepted, f"{unit_text!r} is not the right kind of unit for this field"
+        )
+    if not magnitude.is_finite():  # pragma: no cover - the regex refuses inf/nan
+        raise QuantityError(field, value, accepted, "the number is not finite")
+    return Quantity(magnitude=magnitude, unit=unit, text=value.strip())
+
+
+def _normalise_unit_text(text: str) -> str:
+    # "°C" and "°F" are read by pint; "ºC" (ordinal sign, common on Spanish keyboards) is not.
+    text = text.replace("º", "°").replace("μ", "µ")
+    # "mL/kg/hr" and friends are already understood; "per" is not, so spell it as a slash.
+    return re.sub(r"\s+per\s+", "/", text.strip())
+
+
+@lru_cache(maxsize=None)
+def _allowed(kind: Kind) -> frozenset[tuple[str, str]]:
+    """The (numerator, denominator) dimension texts a kind accepts, derived from example units."""
+    return frozenset(_parse_unit(example)[1:] for example in _EXAMPLE_UNITS[kind])
+
+
+_EXAMPLE_UNITS: dict[Kind, tuple[str, ...]] = {
+    Kind.MASS: ("kg",),
+    Kind.LENGTH: ("cm",),
+    Kind.DOSE_PER_KG: ("g/kg",),
+    Kind.DOSE_PER_KG_PER_DAY: ("g/kg/day",),
+    Kind.DOSE_FIXED: ("g",),
+    Kind.DOSE_FIXED_PER_DAY: ("g/day",),
+    Kind.RATE: ("mL/kg/h", "mg/kg/min", "mL/h"),
+    Kind.VOLUME: ("mL",),
+    Kind.VOLUME_PER_KG: ("mL/kg",),
+    Kind.CONCENTRATION: ("mg/mL",),
+    Kind.TEMPERATURE: ("degC",),
+    Kind.DURATION: ("min",),
+    Kind.MASS_CONCENTRATION_SMALL: ("µg/mL",),
+}
+
+
+def parse_any(value: object, field: str, kinds: tuple[Kind, ...]) -> tuple[Kind, Quantity]:
+    """Parse a value that may be one of several kinds (e.g. a dose per kg, per day or fixed)."""
+    last: QuantityError | None = None
+    for kind in kinds:
+        try:
+            return kind, parse(value, field, kind)
+        except QuantityError as exc:
+            last = exc
+            if "not the right kind" not in exc.problem:
+                break
+    assert last is not None
+    accepted = "; or ".join(k.value for k in kinds)
+    raise QuantityError(field, value, accepted, last.problem)
+
+
+def _convert(magnitude: Decimal, from_unit: str, to_unit: str) -> Decimal:
+    result = _Q(magnitude, from_unit).to(to_unit).magnitude
+    return Decimal(result)
+
+
+def rate_kind(quantity: Quantity) -> RateKind:
+    """Which of the three rate systems a parsed RATE quantity is written in."""
+    _, numerator, denominator = _parse_unit(quantity.unit)
+    if (numerator, denominator) == _parse_unit("mL/h")[1:]:
+        return RateKind.ML_H
+    if (numerator, denominator) == _parse_unit("mg/kg/min")[1:]:
+        return RateKind.MG_KG_MIN
+    return RateKind.ML_KG_H
+
+
+# --- Conversions the engine needs (all exact Decimal) -------------------------------------------
+
+
+def mass_kg(quantity: Quantity) -> Decimal:
+    return quantity.to("kg")
+
+
+def length_cm(quantity: Quantity) -> Decimal:
+    return quantity.to("cm")
+
+
+def cm_to_inches(height_cm: Decimal) -> Decimal:
+    return _convert(height_cm, "cm", "inch")
+
+
+def ml_kg_h_from_mg_kg_min(rate_mg_kg_min: Decimal, concentration_mg_ml: Decimal) -> Decimal:
+    """mL/kg/h = mg/kg/min ÷ (mg/mL) × 60 min/h."""
+    return _convert(rate_mg_kg_min / concentration_mg_ml, "mL/kg/min", "mL/kg/h")
+
+
+def mg_kg_min_from_ml_kg_h(rate_ml_kg_h: Decimal, concentration_mg_ml: Decimal) -> Decimal:
+    return _convert(rate_ml_kg_h * concentration_mg_ml, "mg/kg/h", "mg/kg/min")
+
+
+def rate_to_ml_kg_h(
+    quantity: Quantity, concentration_mg_ml: Decimal | None, weight_kg: Decimal | None
+) -> Decimal | None:
+    """Any rate as mL/kg/h. Needs the concentration for mg/kg/min and the weight for mL/h.
+
+    Returns None when the conversion needs a fact that is unknown (never a guess)."""
+    kind = rate_kind(quantity)
+    if kind is RateKind.ML_KG_H:
+        return quantity.to("mL/kg/h")
+    if kind is RateKind.MG_KG_MIN:
+        if concentration_mg_ml is None:
+            return None
+        return ml_kg_h_from_mg_kg_min(quantity.to("mg/kg/min"), concentration_mg_ml)
+    if weight_kg is None or weight_kg <= 0:
+        return None
+    return quantity.to("mL/h") / weight_kg
+
+
+def ml_from_grams(dose_g: Decimal, concentration_mg_ml: Decimal) -> Decimal:
+    """Volume of a dose at a concentration: g × 1000 mg/g ÷ mg/mL."""
+    return _convert(dose_g, "g", "mg") / concentration_mg_ml
+
+
+def grams_from_ml(volume_ml: Decimal, concentration_mg_ml: Decimal) -> Decimal:
+    return _convert(volume_ml * concentration_mg_ml, "mg", "g")
+
+
+def temperature_c(quantity: Quantity) -> Decimal:
+    return quantity.to("degC")
+
+
+def minutes(quantity: Quantity) -> Decimal:
+    return quantity.to("min")
+
+
+def grams_per_kg(quantity: Quantity) -> Decimal:
+    return quantity.to("g/kg")
+
+
+def grams_per_kg_per_day(quantity: Quantity) -> Decimal:
+    return quantity.to("g/kg/day")
+
+
+def grams(quantity: Quantity) -> Decimal:
+    return quantity.to("g")
+
+
+def grams_per_day(quantity: Quantity) -> Decimal:
+    return quantity.to("g/day")
+
+
+# --- Rounding for display (only where numbers are shown to people) -----------------------------
+
+PUMP_STEP_ML_H = Decimal("0.1")
+
+
+def pump_rate_ml_h(rate_ml_h: Decimal) -> Decimal:
+    """Pump setting: rounded DOWN to 0.1 mL/h, so the pump never runs faster than prescribed."""
+    return rate_ml_h.quantize(PUMP_STEP_ML_H, rounding=ROUND_DOWN)
+
+
+def round_half_up(value: Decimal, places: int) -> Decimal:
+    return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
