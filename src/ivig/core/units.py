@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
 from enum import Enum
 from functools import lru_cache
@@ -59,6 +60,8 @@ class Kind(Enum):
     CONCENTRATION = "a concentration, e.g. \"100 mg/mL\""
     TEMPERATURE = "a temperature in °C or °F, e.g. \"38.2 °C\" or \"100.4 °F\""
     DURATION = "a duration, e.g. \"30 min\" or \"2 h\""
+    BMI = "a body-mass index, e.g. \"30 kg/m**2\""
+    AGE = "an age with its unit, e.g. \"6 years\" or \"18 months\""
     MASS_CONCENTRATION_SMALL = "a content per mL, e.g. \"25 µg/mL\""
 
 
@@ -166,6 +169,8 @@ _EXAMPLE_UNITS: dict[Kind, tuple[str, ...]] = {
     Kind.CONCENTRATION: ("mg/mL",),
     Kind.TEMPERATURE: ("degC",),
     Kind.DURATION: ("min",),
+    Kind.AGE: ("year",),
+    Kind.BMI: ("kg/m**2",),
     Kind.MASS_CONCENTRATION_SMALL: ("µg/mL",),
 }
 
@@ -185,9 +190,15 @@ def parse_any(value: object, field: str, kinds: tuple[Kind, ...]) -> tuple[Kind,
     raise QuantityError(field, value, accepted, last.problem)
 
 
+# pint's factors for minutes and hours are Decimal fractions such as 1/60 = 0.01666…7, which leave
+# noise in the 28th digit (6 mg/kg/min would come back as 6.000…001). Every conversion is therefore
+# quantized to 12 decimal places: exact for every real dose and rate, and free of that noise.
+CONVERSION_PLACES = Decimal("1e-12")
+
+
 def _convert(magnitude: Decimal, from_unit: str, to_unit: str) -> Decimal:
     result = _Q(magnitude, from_unit).to(to_unit).magnitude
-    return Decimal(result)
+    return Decimal(result).quantize(CONVERSION_PLACES, rounding=ROUND_HALF_UP)
 
 
 def rate_kind(quantity: Quantity) -> RateKind:
@@ -213,6 +224,35 @@ def length_cm(quantity: Quantity) -> Decimal:
 
 def cm_to_inches(height_cm: Decimal) -> Decimal:
     return _convert(height_cm, "cm", "inch")
+
+
+def inches(quantity: Quantity) -> Decimal:
+    return quantity.to("inch")
+
+
+def bmi_kg_m2(weight_kg: Decimal, height_cm: Decimal) -> Decimal:
+    height_m = _convert(height_cm, "cm", "m")
+    return weight_kg / (height_m * height_m)
+
+
+def kg_m2(quantity: Quantity) -> Decimal:
+    return quantity.to("kg/m**2")
+
+
+def ml_h(quantity: Quantity) -> Decimal:
+    return quantity.to("mL/h")
+
+
+def ml(quantity: Quantity) -> Decimal:
+    return quantity.to("mL")
+
+
+def ml_per_kg(quantity: Quantity) -> Decimal:
+    return quantity.to("mL/kg")
+
+
+def hours_from_minutes(duration_min: Decimal) -> Decimal:
+    return _convert(duration_min, "min", "h")
 
 
 def ml_kg_h_from_mg_kg_min(rate_mg_kg_min: Decimal, concentration_mg_ml: Decimal) -> Decimal:
@@ -255,6 +295,19 @@ def temperature_c(quantity: Quantity) -> Decimal:
     return quantity.to("degC")
 
 
+def years(quantity: Quantity) -> Decimal:
+    return quantity.to("year")
+
+
+def years_between(start: date, end: date) -> Decimal:
+    """Age in (Julian) years between two dates, from the number of days."""
+    return _convert(Decimal((end - start).days), "day", "year")
+
+
+def months_from_years(age_years: Decimal) -> Decimal:
+    return _convert(age_years, "year", "month")
+
+
 def minutes(quantity: Quantity) -> Decimal:
     return quantity.to("min")
 
@@ -287,3 +340,16 @@ def pump_rate_ml_h(rate_ml_h: Decimal) -> Decimal:
 
 def round_half_up(value: Decimal, places: int) -> Decimal:
     return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
+# --- Pounds (used by the growth check to test for a pound/kilogram slip) -------------------------
+
+
+def kg_from_pounds(pounds: Decimal) -> Decimal:
+    """The mass in kg of a number of pounds (pint's international pound, exactly 0.45359237 kg)."""
+    return _convert(pounds, "lb", "kg")
+
+
+def pounds_from_kg(weight_kg: Decimal) -> Decimal:
+    """The number of pounds in a mass given in kg."""
+    return _convert(weight_kg, "kg", "lb")
