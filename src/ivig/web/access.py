@@ -1,0 +1,199 @@
+"""Who may see and do what: the one permission helper every view goes through.
+
+Access comes only from an active membership of the patient's care team; being a superuser or
+staff member gives no access to patient records through these pages. A patient the user
+cannot see is answered with 404 (its existence is not revealed); a patient the user can see but
+not change is answered with 403.
+
+The role matrix (docs/roles.md explains each choice):
+
+=====================  =========  =====  ==========  ======
+action                 caregiver  nurse  prescriber  viewer
+=====================  =========  =====  ==========  ======
+view                   yes        yes    yes         yes
+record_measurement     yes        yes    yes         no
+edit_profile           yes        no     yes         no
+archive_patient        yes        no     no          no
+add_patient            yes        no     no          no
+manage_team            yes        no     no          no
+edit_plans             yes        yes    yes         no
+approve_plans          no         no     yes         no
+=====================  =========  =====  ==========  ======
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import StrEnum
+from types import MappingProxyType
+from typing import Any, Final
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import Http404
+
+from ivig.web.accounts.models import CareTeam, Membership, Role
+from ivig.web.patients.models import Patient
+
+
+class Action(StrEnum):
+    VIEW = "view"
+    RECORD_MEASUREMENT = "record_measurement"
+    EDIT_PROFILE = "edit_profile"
+    ARCHIVE_PATIENT = "archive_patient"
+    ADD_PATIENT = "add_patient"
+    MANAGE_TEAM = "manage_team"
+    EDIT_PLANS = "edit_plans"
+    APPROVE_PLANS = "approve_plans"
+
+
+_ALL_WRITES = frozenset(Action) - {Action.VIEW}
+
+ROLE_ACTIONS: Final[Mapping[Role, frozenset[Action]]] = MappingProxyType(
+    {
+        Role.CAREGIVER: frozenset(
+            {
+                Action.VIEW,
+                Action.RECORD_MEASUREMENT,
+                Action.EDIT_PROFILE,
+                Action.ARCHIVE_PATIENT,
+                Action.ADD_PATIENT,
+                Action.MANAGE_TEAM,
+                Action.EDIT_PLANS,
+            }
+        ),
+        Role.NURSE: frozenset({Action.VIEW, Action.RECORD_MEASUREMENT, Action.EDIT_PLANS}),
+        Role.PRESCRIBER: frozenset(
+            {
+                Action.VIEW,
+                Action.RECORD_MEASUREMENT,
+                Action.EDIT_PROFILE,
+                Action.EDIT_PLANS,
+                Action.APPROVE_PLANS,
+            }
+        ),
+        Role.VIEWER: frozenset({Action.VIEW}),
+    }
+)
+
+# Writes that stay possible on an archived patient (to bring it back).
+_ALLOWED_WHEN_ARCHIVED = frozenset({Action.VIEW, Action.ARCHIVE_PATIENT})
+
+
+def role_allows(role: str | None, action: Action) -> bool:
+    if role is None:
+        return False
+    return action in ROLE_ACTIONS.get(Role(role), frozenset())
+
+
+def _authenticated(user: Any) -> bool:
+    return bool(user is not None and getattr(user, "is_authenticated", False))
+
+
+def memberships_of(user: Any) -> QuerySet[Membership]:
+    if not _authenticated(user) or not user.is_active:
+        return Membership.objects.none()
+    return Membership.objects.filter(
+        user=user, archived_at__isnull=True, team__archived_at__isnull=True
+    )
+
+
+def role_in(user: Any, team: CareTeam | int) -> str | None:
+    """The user's role in a team, or None."""
+    team_id = team if isinstance(team, int) else team.pk
+    return memberships_of(user).filter(team_id=team_id).values_list("role", flat=True).first()
+
+
+def teams_for(user: Any, action: Action = Action.VIEW) -> QuerySet[CareTeam]:
+    """Teams in which the user may do ``action``."""
+    roles = [role.value for role, actions in ROLE_ACTIONS.items() if action in actions]
+    team_ids = memberships_of(user).filter(role__in=roles).values("team_id")
+    return CareTeam.objects.filter(pk__in=team_ids, archived_at__isnull=True)
+
+
+def patients_for(user: Any, *, include_archived: bool = False) -> QuerySet[Patient]:
+    """Every patient the user may see (active ones unless ``include_archived``)."""
+    patients = Patient.objects.filter(team__in=teams_for(user)).select_related("team")
+    return patients if include_archived else patients.filter(archived_at__isnull=True)
+
+
+def check(user: Any, patient: Patient, action: Action) -> None:
+    """Raise Http404 if the user cannot see the patient, PermissionDenied if not allowed."""
+    role = role_in(user, patient.team_id)
+    if role is None:
+        raise Http404("No such patient")
+    if not role_allows(role, action):
+        raise PermissionDenied("Your role in this care team does not allow this")
+    if patient.archived_at is not None and action not in _ALLOWED_WHEN_ARCHIVED:
+        raise PermissionDenied("This patient is archived: bring the record back to change it")
+
+
+def can(user: Any, patient: Patient, action: Action) -> bool:
+    try:
+        check(user, patient, action)
+    except (Http404, PermissionDenied):
+        return False
+    return True
+
+
+def get_patient_for_user(
+    user: Any, patient_id: int, *, write: bool = False, action: Action | None = None
+) -> Patient:
+    """The patient, if the user may see it (404 otherwise).
+
+    ``action`` names what the view is about to do; ``write=True`` without an action asks for
+    any role that can change something (everyone but a viewer). A role that may see but not do
+    it gets 403."""
+    patient = Patient.objects.select_related("team").filter(pk=patient_id).first()
+    if patient is None:
+        raise Http404("No such patient")
+    if action is None:
+        action = Action.VIEW
+        if write:
+            role = role_in(user, patient.team_id)
+            if role is None:
+                raise Http404("No such patient")
+            if not (ROLE_ACTIONS[Role(role)] & _ALL_WRITES):
+                raise PermissionDenied("Your role in this care team is read-only")
+            if patient.archived_at is not None:
+                raise PermissionDenied("This patient is archived")
+    check(user, patient, action)
+    return patient
+
+
+def get_team_for_user(user: Any, team_id: int, *, action: Action = Action.VIEW) -> CareTeam:
+    """The care team, if the user is a member (404 otherwise; 403 if ``action`` is refused)."""
+    team = CareTeam.objects.filter(pk=team_id, archived_at__isnull=True).first()
+    role = role_in(user, team) if team is not None else None
+    if team is None or role is None:
+        raise Http404("No such care team")
+    if not role_allows(role, action):
+        raise PermissionDenied("Your role in this care team does not allow this")
+    return team
+
+
+def can_edit_plans(user: Any, patient: Patient) -> bool:
+    """Caregivers (transcribing a paper order), nurses and prescribers may enter plans."""
+    return can(user, patient, Action.EDIT_PLANS)
+
+
+def can_approve_plans(user: Any, patient: Patient) -> bool:
+    """Only a prescriber approves a plan."""
+    return can(user, patient, Action.APPROVE_PLANS)
+
+
+def allowed_actions(user: Any, patient: Patient) -> frozenset[Action]:
+    """What the user may do for this patient (one query)."""
+    role = role_in(user, patient.team_id)
+    if role is None:
+        return frozenset()
+    actions = ROLE_ACTIONS[Role(role)]
+    if patient.archived_at is not None:
+        actions = actions & _ALLOWED_WHEN_ARCHIVED
+    return actions
+
+
+def permissions_for(user: Any, patient: Patient) -> dict[str, bool]:
+    """``{"edit_profile": True, ...}`` for templates: ``{% if can.edit_plans %}``."""
+    actions = allowed_actions(user, patient)
+    return {action.value: action in actions for action in Action}

@@ -1,0 +1,96 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth import password_validation
+from django.contrib.auth.forms import AuthenticationForm
+from django.utils.translation import gettext_lazy as _
+
+from ivig.web.accounts.models import Role, User, normalise_email
+
+
+class EmailAuthenticationForm(AuthenticationForm):
+    """Log in with an email address (the field keeps Django's name "username")."""
+
+    username = forms.EmailField(
+        label=_("Email address"),
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
+    )
+
+    def clean_username(self) -> str:
+        return normalise_email(self.cleaned_data["username"])
+
+
+class NewAccountForm(forms.Form):
+    """Name, email and a password typed twice: the first account, or one made by an invite."""
+
+    name = forms.CharField(
+        label=_("Your name"), max_length=150, widget=forms.TextInput(attrs={"autocomplete": "name"})
+    )
+    email = forms.EmailField(
+        label=_("Email address"), widget=forms.EmailInput(attrs={"autocomplete": "email"})
+    )
+    password1 = forms.CharField(
+        label=_("Password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=_("At least 8 characters; not only numbers; not a common password."),
+    )
+    password2 = forms.CharField(
+        label=_("Password again"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def clean_email(self) -> str:
+        email = normalise_email(self.cleaned_data["email"])
+        if User.objects.filter(email=email).exists():
+            raise forms.ValidationError(
+                _("An account with this email address already exists. Log in instead.")
+            )
+        return email
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        password1, password2 = data.get("password1"), data.get("password2")
+        if password1 and password2 and password1 != password2:
+            self.add_error("password2", _("The two passwords are not the same."))
+        elif password1:
+            user = User(email=data.get("email", ""), name=data.get("name", ""))
+            try:
+                password_validation.validate_password(password1, user)
+            except forms.ValidationError as error:
+                self.add_error("password1", error)
+        return data
+
+    def create_user(self, **extra: Any) -> User:
+        data = self.cleaned_data
+        return User.objects.create_user(
+            data["email"], data["password1"], name=data["name"], **extra
+        )
+
+
+class FirstAccountForm(NewAccountForm):
+    team_name = forms.CharField(
+        label=_("Name of your care team"),
+        max_length=200,
+        help_text=_("For example the child's family name, or the clinic's name."),
+    )
+
+
+class TeamForm(forms.Form):
+    name = forms.CharField(label=_("Team name"), max_length=200)
+
+
+class InviteForm(forms.Form):
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices, widget=forms.RadioSelect)
+    email = forms.EmailField(
+        label=_("Their email address (optional)"),
+        required=False,
+        help_text=_("If given, the link is also sent to this address."),
+    )
+
+
+class RoleForm(forms.Form):
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices)

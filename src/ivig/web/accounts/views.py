@@ -1,0 +1,258 @@
+"""Logins, the first account, care teams and invitations. Thin: access, form, model, render."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.core.mail import send_mail
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseNotAllowed
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse, reverse_lazy
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from ivig.web import access
+from ivig.web.access import Action
+from ivig.web.accounts.forms import (
+    EmailAuthenticationForm,
+    FirstAccountForm,
+    InviteForm,
+    NewAccountForm,
+    RoleForm,
+    TeamForm,
+)
+from ivig.web.accounts.models import CareTeam, Invite, InviteState, Membership, Role, User
+
+MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+_NEW_INVITE_LINK = "ivig_new_invite_link"
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "accounts/login.html"
+    authentication_form = EmailAuthenticationForm
+    redirect_authenticated_user = True
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        if not User.objects.exists():
+            return redirect("accounts:setup")
+        return super().dispatch(request, *args, **kwargs)
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    template_name = "accounts/password_reset_form.html"
+    email_template_name = "accounts/email/password_reset.txt"
+    subject_template_name = "accounts/email/password_reset_subject.txt"
+    success_url = reverse_lazy("accounts:password_reset_done")
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    template_name = "accounts/password_reset_confirm.html"
+    success_url = reverse_lazy("accounts:password_reset_complete")
+
+
+def setup(request: HttpRequest) -> HttpResponse:
+    """Create the first account of an empty installation (it administers the site)."""
+    if User.objects.exists():
+        return redirect("accounts:login")
+    form = FirstAccountForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            if User.objects.exists():  # someone else finished first
+                return redirect("accounts:login")
+            user = form.create_user(is_staff=True, is_superuser=True)
+            team = CareTeam.objects.create(name=form.cleaned_data["team_name"])
+            Membership.objects.create(user=user, team=team, role=Role.CAREGIVER)
+        login(request, user, backend=MODEL_BACKEND)
+        messages.success(request, _("Welcome. Your account and care team are ready."))
+        return redirect("patients:list")
+    return render(request, "accounts/setup.html", {"form": form})
+
+
+@login_required
+def team_list(request: HttpRequest) -> HttpResponse:
+    memberships = access.memberships_of(request.user).select_related("team")
+    return render(request, "accounts/team_list.html", {"memberships": memberships})
+
+
+@login_required
+def team_create(request: HttpRequest) -> HttpResponse:
+    form = TeamForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            team = CareTeam.objects.create(name=form.cleaned_data["name"])
+            Membership.objects.create(user=request.user, team=team, role=Role.CAREGIVER)
+        messages.success(request, _("Care team created. You are its caregiver."))
+        return redirect("accounts:team", team_id=team.pk)
+    return render(request, "accounts/team_form.html", {"form": form})
+
+
+@login_required
+def team_detail(request: HttpRequest, team_id: int) -> HttpResponse:
+    team = access.get_team_for_user(request.user, team_id)
+    role = access.role_in(request.user, team)
+    manage = access.role_allows(role, Action.MANAGE_TEAM)
+    members = team.memberships.active().select_related("user").order_by("user__name", "pk")
+    invites = (
+        [i for i in team.invites.select_related("created_by") if i.state == InviteState.OPEN]
+        if manage
+        else []
+    )
+    return render(
+        request,
+        "accounts/team_detail.html",
+        {
+            "team": team,
+            "role": role,
+            "manage": manage,
+            "members": members,
+            "invites": invites,
+            "roles": Role.choices,
+            "patients": access.patients_for(request.user).filter(team=team),
+            "new_invite_link": request.session.pop(_NEW_INVITE_LINK, None) if manage else None,
+        },
+    )
+
+
+@login_required
+def invite_create(request: HttpRequest, team_id: int) -> HttpResponse:
+    team = access.get_team_for_user(request.user, team_id, action=Action.MANAGE_TEAM)
+    form = InviteForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        invite, token = Invite.create(
+            team=team,
+            role=form.cleaned_data["role"],
+            email=form.cleaned_data["email"],
+            created_by=request.user,
+        )
+        link = request.build_absolute_uri(reverse("accounts:invite", args=[token]))
+        if invite.email:
+            body = render_to_string(
+                "accounts/email/invite.txt",
+                {"invite": invite, "link": link, "inviter": request.user},
+                request=request,
+            )
+            subject = _("Invitation to the care team %(team)s") % {"team": team.name}
+            send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [invite.email])
+        request.session[_NEW_INVITE_LINK] = link
+        return redirect("accounts:team", team_id=team.pk)
+    return render(request, "accounts/invite_form.html", {"team": team, "form": form})
+
+
+@login_required
+def invite_cancel(request: HttpRequest, team_id: int, invite_id: int) -> HttpResponse:
+    team = access.get_team_for_user(request.user, team_id, action=Action.MANAGE_TEAM)
+    invite = get_object_or_404(Invite, pk=invite_id, team=team)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    if invite.state == InviteState.OPEN:
+        invite.cancelled_at = timezone.now()
+        invite.save(update_fields=["cancelled_at"])
+        messages.success(request, _("The invitation link no longer works."))
+    return redirect("accounts:team", team_id=team.pk)
+
+
+def _other_caregivers(membership: Membership) -> bool:
+    return (
+        Membership.objects.active()
+        .filter(team=membership.team, role=Role.CAREGIVER)
+        .exclude(pk=membership.pk)
+        .exists()
+    )
+
+
+@login_required
+def member_role(request: HttpRequest, team_id: int, membership_id: int) -> HttpResponse:
+    team = access.get_team_for_user(request.user, team_id, action=Action.MANAGE_TEAM)
+    membership = get_object_or_404(Membership.objects.active(), pk=membership_id, team=team)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    form = RoleForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose one of the roles."))
+    elif (
+        membership.role == Role.CAREGIVER
+        and form.cleaned_data["role"] != Role.CAREGIVER
+        and not _other_caregivers(membership)
+    ):
+        messages.error(request, _("A team needs at least one caregiver."))
+    else:
+        membership.role = form.cleaned_data["role"]
+        membership.save(update_fields=["role"])
+        messages.success(request, _("Role changed."))
+    return redirect("accounts:team", team_id=team.pk)
+
+
+@login_required
+def member_remove(request: HttpRequest, team_id: int, membership_id: int) -> HttpResponse:
+    team = access.get_team_for_user(request.user, team_id, action=Action.MANAGE_TEAM)
+    membership = get_object_or_404(
+        Membership.objects.active().select_related("user"), pk=membership_id, team=team
+    )
+    if request.method == "POST":
+        if membership.role == Role.CAREGIVER and not _other_caregivers(membership):
+            messages.error(request, _("A team needs at least one caregiver."))
+        else:
+            membership.archived_at = timezone.now()
+            membership.save(update_fields=["archived_at"])
+            messages.success(request, _("%(name)s was removed from the team.") % {
+                "name": membership.user
+            })
+        return redirect("accounts:team", team_id=team.pk)
+    return render(request, "accounts/member_remove.html", {"team": team, "membership": membership})
+
+
+def invite_accept(request: HttpRequest, token: str) -> HttpResponse:
+    """Open an invitation link: join the team (making an account first if needed)."""
+    invite = Invite.for_token(token)
+    if invite is None:
+        return render(request, "accounts/invite_invalid.html", status=404)
+    if invite.state != InviteState.OPEN:
+        return render(request, "accounts/invite_closed.html", {"invite": invite}, status=410)
+    team = invite.team
+    user: Any = request.user
+    if user.is_authenticated:
+        existing = Membership.objects.filter(user=user, team=team).first()
+        already = existing is not None and existing.archived_at is None
+        if request.method == "POST" and not already:
+            with transaction.atomic():
+                if not invite.claim(user):
+                    return render(
+                        request, "accounts/invite_closed.html", {"invite": invite}, status=410
+                    )
+                _join(user, team, invite.role)
+            messages.success(request, _("You joined %(team)s.") % {"team": team.name})
+            return redirect("accounts:team", team_id=team.pk)
+        return render(
+            request, "accounts/invite_accept.html", {"invite": invite, "already": already}
+        )
+    form = NewAccountForm(request.POST or None, initial={"email": invite.email})
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            new_user = form.create_user()
+            if not invite.claim(new_user):
+                transaction.set_rollback(True)
+                return render(
+                    request, "accounts/invite_closed.html", {"invite": invite}, status=410
+                )
+            _join(new_user, team, invite.role)
+        login(request, new_user, backend=MODEL_BACKEND)
+        messages.success(request, _("Welcome. You joined %(team)s.") % {"team": team.name})
+        return redirect("patients:list")
+    return render(request, "accounts/invite_signup.html", {"invite": invite, "form": form})
+
+
+def _join(user: Any, team: CareTeam, role: str) -> Membership:
+    membership = Membership.objects.filter(user=user, team=team).first()
+    if membership is None:
+        return Membership.objects.create(user=user, team=team, role=role)
+    membership.role = role
+    membership.archived_at = None
+    membership.save(update_fields=["role", "archived_at"])
+    return membership

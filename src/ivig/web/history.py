@@ -1,0 +1,139 @@
+"""Readable change history from django-simple-history: who, when, field before → after."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db import models
+from django.utils.translation import gettext as _
+
+from ivig.web.patients.models import condition_words, format_decimal
+
+# Bookkeeping fields that say nothing a reader needs.
+_SKIPPED = {"id", "created_at", "recorded_at", "approved_at"}
+
+
+@dataclass
+class Change:
+    field: str
+    before: str
+    after: str
+
+
+@dataclass
+class Entry:
+    when: datetime
+    who: str
+    what: str  # e.g. "Measurement: 20.4 kg"
+    action: str  # created / changed / deleted, in words
+    created: bool
+    changes: list[Change] = field(default_factory=list)
+
+
+def _display(model: type[models.Model], name: str, value: Any, users: dict[int, str]) -> str:
+    if value is None or value == "" or value == []:
+        return "—"
+    model_field = model._meta.get_field(name)
+    if name == "conditions" and isinstance(value, list):
+        return ", ".join(condition_words(str(code)) for code in value)
+    if getattr(model_field, "choices", None):
+        return str(dict(model_field.flatchoices).get(value, value))  # type: ignore[arg-type]
+    if isinstance(model_field, models.ForeignKey):
+        if model_field.related_model is not None and model_field.related_model._meta.label == (
+            "accounts.User"
+        ):
+            return users.get(int(value), f"#{value}")
+        return f"#{value}"
+    if isinstance(value, Decimal):
+        return format_decimal(value)
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return str(value)
+
+
+def _fields(model: type[models.Model]) -> list[models.Field[Any, Any]]:
+    return [
+        f
+        for f in model._meta.concrete_fields
+        if f.name not in _SKIPPED  # type: ignore[union-attr]
+    ]  # type: ignore[misc]
+
+
+def entries(records: Iterable[Any], users: dict[int, str]) -> list[Entry]:
+    """Turn historical records of one model (any order) into entries, each diffed against the
+    previous version of the same object."""
+    ordered = sorted(records, key=lambda r: (r.history_date, r.history_id))
+    last: dict[Any, Any] = {}
+    result: list[Entry] = []
+    for record in ordered:
+        model = record.instance_type
+        attnames = [(f.name, f.attname) for f in _fields(model)]
+        previous = last.get(record.id)
+        changes = []
+        for name, attname in attnames:
+            after = getattr(record, attname)
+            before = getattr(previous, attname) if previous is not None else None
+            if previous is None and after in (None, "", [], {}):
+                continue
+            if previous is not None and before == after:
+                continue
+            changes.append(
+                Change(
+                    field=str(model._meta.get_field(name).verbose_name).capitalize(),
+                    before=_display(model, name, before, users) if previous is not None else "—",
+                    after=_display(model, name, after, users),
+                )
+            )
+        last[record.id] = record
+        kind = {"+": _("created"), "~": _("changed"), "-": _("deleted")}[record.history_type]
+        if record.history_type == "~" and not changes:
+            continue  # saved without any visible change
+        who = record.history_user
+        result.append(
+            Entry(
+                when=record.history_date,
+                who=str(who) if who is not None else _("the system"),
+                what=f"{str(model._meta.verbose_name).capitalize()}: {record.instance}",
+                action=kind,
+                created=record.history_type == "+",
+                changes=changes,
+            )
+        )
+    return result
+
+
+def patient_history(patient: Any) -> list[Entry]:
+    """Every change to the patient, its measurements, plan versions and approvals, newest first."""
+    from ivig.web.accounts.models import User
+    from ivig.web.patients.models import Measurement, Patient
+    from ivig.web.plans.models import Approval, PlanVersion
+
+    sources = [
+        Patient.history.filter(id=patient.pk),
+        Measurement.history.filter(patient_id=patient.pk),
+        PlanVersion.history.filter(patient_id=patient.pk),
+        Approval.history.filter(
+            plan_version_id__in=PlanVersion.objects.filter(patient=patient).values("pk")
+        ),
+    ]
+    records = [list(source.select_related("history_user")) for source in sources]
+    user_ids = {
+        getattr(r, attname)
+        for group in records
+        for r in group
+        for attname in ("created_by_id", "recorded_by_id", "author_id", "approved_by_id")
+        if getattr(r, attname, None) is not None
+    }
+    users = {u.pk: str(u) for u in User.objects.filter(pk__in=user_ids)}
+    result: list[Entry] = []
+    for group in records:
+        result.extend(entries(group, users))
+    result.sort(key=lambda e: e.when, reverse=True)
+    return result

@@ -1,0 +1,190 @@
+"""Patient pages. Every lookup goes through ``ivig.web.access``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from ivig.core import units
+from ivig.web import access
+from ivig.web.access import Action
+from ivig.web.history import patient_history
+from ivig.web.patients.forms import MeasurementForm, NewPatientForm, PatientForm
+from ivig.web.patients.models import Measurement, MeasurementKind, Patient
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    return redirect("patients:list")
+
+
+@login_required
+def patient_list(request: HttpRequest) -> HttpResponse:
+    show_archived = request.GET.get("archived") == "1"
+    patients = access.patients_for(request.user, include_archived=show_archived)
+    if show_archived:
+        patients = patients.filter(archived_at__isnull=False)
+    return render(
+        request,
+        "patients/patient_list.html",
+        {
+            "patients": patients,
+            "show_archived": show_archived,
+            "can_add": access.teams_for(request.user, Action.ADD_PATIENT).exists(),
+        },
+    )
+
+
+@login_required
+def patient_create(request: HttpRequest) -> HttpResponse:
+    teams = access.teams_for(request.user, Action.ADD_PATIENT)
+    if not teams.exists():
+        raise PermissionDenied(_("Only a care team's caregiver can add a patient."))
+    form = NewPatientForm(request.POST or None, teams=teams)
+    if request.method == "POST" and form.is_valid():
+        patient = form.save(commit=False)
+        patient.created_by = request.user
+        patient.save()
+        messages.success(request, _("Patient added. Now record a weight."))
+        return redirect("patients:detail", patient_id=patient.pk)
+    return render(request, "patients/patient_form.html", {"form": form, "patient": None})
+
+
+def _display_kg(measurement: Measurement | None) -> str | None:
+    """The weight in kg (one decimal) when it was entered in another unit."""
+    if measurement is None or measurement.unit == "kg":
+        return None
+    try:
+        kg = units.mass_kg(measurement.quantity())
+    except units.QuantityError:
+        return None
+    return f"{units.round_half_up(kg, 1)} kg"
+
+
+def _display_cm(measurement: Measurement | None) -> str | None:
+    if measurement is None or measurement.unit == "cm":
+        return None
+    try:
+        cm = units.length_cm(measurement.quantity())
+    except units.QuantityError:
+        return None
+    return f"{units.round_half_up(cm, 1)} cm"
+
+
+@login_required
+def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
+    patient = access.get_patient_for_user(request.user, patient_id)
+    weight = patient.latest_weight()
+    height = patient.latest_height()
+    measurements = patient.measurements.active().select_related("recorded_by")
+    rows = [
+        (m, _display_kg(m) if m.kind == MeasurementKind.WEIGHT else _display_cm(m))
+        for m in measurements
+    ]
+    weight_age_days = (timezone.now() - weight.taken_at).days if weight else None
+    return render(
+        request,
+        "patients/patient_detail.html",
+        {
+            "patient": patient,
+            "can": access.permissions_for(request.user, patient),
+            "weight": weight,
+            "weight_kg": _display_kg(weight),
+            "weight_age_days": weight_age_days,
+            "weight_stale": patient.weight_is_stale(),
+            "weight_max_age_days": settings.WEIGHT_MAX_AGE_DAYS,
+            "height": height,
+            "height_cm": _display_cm(height),
+            "rows": rows,
+            "plan_versions": patient.plan_versions.active().select_related("author"),
+        },
+    )
+
+
+@login_required
+def patient_edit(request: HttpRequest, patient_id: int) -> HttpResponse:
+    patient = access.get_patient_for_user(request.user, patient_id, action=Action.EDIT_PROFILE)
+    form = PatientForm(request.POST or None, instance=patient)
+    if request.method == "POST" and form.is_valid():
+        if form.has_changed():
+            form.save()
+            messages.success(request, _("Profile saved."))
+        return redirect("patients:detail", patient_id=patient.pk)
+    return render(request, "patients/patient_form.html", {"form": form, "patient": patient})
+
+
+@login_required
+def patient_archive(request: HttpRequest, patient_id: int) -> HttpResponse:
+    """Archive a patient (hidden from lists, kept with its history), or bring it back."""
+    patient = access.get_patient_for_user(request.user, patient_id, action=Action.ARCHIVE_PATIENT)
+    if request.method == "POST":
+        if patient.archived_at is None:
+            patient.archived_at = timezone.now()
+            messages.success(request, _("Patient archived. Nothing was deleted."))
+        else:
+            patient.archived_at = None
+            messages.success(request, _("Patient brought back from the archive."))
+        patient.save(update_fields=["archived_at"])
+        return redirect("patients:detail", patient_id=patient.pk)
+    return render(request, "patients/patient_archive.html", {"patient": patient})
+
+
+@login_required
+def measurement_create(request: HttpRequest, patient_id: int) -> HttpResponse:
+    patient = access.get_patient_for_user(
+        request.user, patient_id, action=Action.RECORD_MEASUREMENT
+    )
+    try:
+        kind = MeasurementKind(request.GET.get("kind") or request.POST.get("kind") or "weight")
+    except ValueError:
+        kind = MeasurementKind.WEIGHT
+    initial = {"taken_at": timezone.localtime().replace(second=0, microsecond=0)}
+    form = MeasurementForm(request.POST or None, kind=kind, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            form.build(patient, request.user).save()
+        messages.success(request, _("Saved."))
+        return redirect("patients:detail", patient_id=patient.pk)
+    return render(
+        request, "patients/measurement_form.html", {"form": form, "patient": patient, "kind": kind}
+    )
+
+
+@login_required
+def measurement_archive(request: HttpRequest, patient_id: int, measurement_id: int) -> HttpResponse:
+    """Take a wrong entry out of use (it stays in the history)."""
+    patient = access.get_patient_for_user(
+        request.user, patient_id, action=Action.RECORD_MEASUREMENT
+    )
+    measurement = get_object_or_404(
+        patient.measurements.active(), pk=measurement_id
+    )
+    if request.method == "POST":
+        measurement.archived_at = timezone.now()
+        measurement.save(update_fields=["archived_at"])
+        messages.success(request, _("Entry archived. It stays in the history."))
+        return redirect("patients:detail", patient_id=patient.pk)
+    return render(
+        request,
+        "patients/measurement_archive.html",
+        {"patient": patient, "measurement": measurement},
+    )
+
+
+@login_required
+def patient_history_view(request: HttpRequest, patient_id: int) -> HttpResponse:
+    patient = access.get_patient_for_user(request.user, patient_id)
+    return render(
+        request,
+        "patients/patient_history.html",
+        {"patient": patient, "entries": patient_history(patient)},
+    )

@@ -1,0 +1,84 @@
+"""Records of plans (models only; the views come with the plan form).
+
+A ``PlanVersion`` is one version of an order document (the ``[patient]`` and ``[order]`` of a
+plan file, as JSON) for one patient. A new version ``supersedes`` the one it replaces, so the
+chain is the plan's history. An ``Approval`` keeps a snapshot of exactly what was shown and
+printed, with the catalogue version it was computed against, so the record can be audited.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from ivig.web.accounts.models import ActiveQuerySet
+from ivig.web.patients.models import Patient
+
+
+class PlanKind(models.TextChoices):
+    PRESCRIBED = "prescribed", _("Prescribed")
+    PUMP = "pump", _("Pump plan")
+    AMENDED = "amended", _("Amended")
+
+
+class PlanVersion(models.Model):
+    patient = models.ForeignKey(
+        Patient, on_delete=models.PROTECT, related_name="plan_versions", verbose_name=_("patient")
+    )
+    kind = models.CharField(_("kind"), max_length=12, choices=PlanKind.choices)
+    label = models.CharField(_("label"), max_length=200, blank=True)
+    order_document = models.JSONField(_("order document"), default=dict)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("author"),
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    supersedes = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="superseded_by",
+        verbose_name=_("replaces"),
+    )
+    archived_at = models.DateTimeField(_("archived"), null=True, blank=True)
+    history = HistoricalRecords()
+
+    objects = ActiveQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("plan version")
+        verbose_name_plural = _("plan versions")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return self.label or f"{self.get_kind_display()} #{self.pk}"
+
+
+class Approval(models.Model):
+    plan_version = models.ForeignKey(
+        PlanVersion, on_delete=models.PROTECT, related_name="approvals", verbose_name=_("plan")
+    )
+    snapshot = models.JSONField(_("snapshot of what was shown"))
+    catalogue_version = models.CharField(_("catalogue version"), max_length=100)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("approved by"),
+    )
+    approved_at = models.DateTimeField(_("approved"), auto_now_add=True)
+    language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("approval")
+        verbose_name_plural = _("approvals")
+        ordering = ["-approved_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.plan_version} – {self.approved_at:%Y-%m-%d}"
