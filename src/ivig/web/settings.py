@@ -191,6 +191,7 @@ TIME_ZONE = env_str("IVIG_TIME_ZONE", "UTC")
 # Served by the app itself (ivig.web.views.static), also with DEBUG off: see docs/web.md.
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
+STATICFILES_DIRS = [WEB_DIR / "static"]
 
 # --- Security ------------------------------------------------------------------------------------
 X_FRAME_OPTIONS = "DENY"
