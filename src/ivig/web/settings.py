@@ -154,6 +154,9 @@ SESSION_COOKIE_AGE = env_int("IVIG_SESSION_HOURS", 12, minimum=1) * 60 * 60
 AXES_FAILURE_LIMIT = env_int("IVIG_LOGIN_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("IVIG_LOGIN_COOLOFF_MINUTES", 30, minimum=1))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# The login form posts the email as "username" (Django's AuthenticationForm); without this axes
+# would look for "email" (our USERNAME_FIELD), find nothing and lock out a whole address.
+AXES_USERNAME_FORM_FIELD = "username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_VERBOSE = False
