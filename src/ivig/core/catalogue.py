@@ -198,7 +198,8 @@ class Product:
     notes: tuple[str, ...]
     cautions: tuple[Caution, ...] = ()
     note_source_ids: tuple[str, ...] = ()
-    at_risk_note: str = ""
+    at_risk_note: str = ""  # why at_risk_max_rate is None, or the note on it
+    at_risk_source_ids: tuple[str, ...] = ()  # also when the label gives no number
 
     def indication(self, indication_id: str) -> IndicationLabel | None:
         for label in self.indications:
@@ -465,8 +466,8 @@ class _Reader:
         concentration_mg_ml: Decimal | None,
         *,
         allow_minutes: bool = False,
-    ) -> tuple[RateFact | None, str]:
-        """A rate that must be present: given, or explicitly unknown (returns None and the note)."""
+    ) -> tuple[RateFact | None, str, tuple[str, ...]]:
+        """A rate that must be present: given, or explicitly unknown (None, the note, sources)."""
         rate_path = f"{path}.{key}"
         if key not in table:
             raise CatalogueError(
@@ -478,14 +479,15 @@ class _Reader:
             if rate_table["unknown"] is not True:
                 raise CatalogueError(f"{rate_path}.unknown: write unknown = true, or leave it out")
             _keys(rate_table, rate_path, ("unknown", "note"), ("sources",))
-            self.source_ids(rate_table, rate_path, required=False)
-            return None, _text(rate_table, "note", rate_path)
+            source_ids = self.source_ids(rate_table, rate_path, required=False)
+            return None, _text(rate_table, "note", rate_path), source_ids
         rate = self.rate(rate_table, rate_path, concentration_mg_ml, allow_minutes=allow_minutes)
-        return rate, ""
+        return rate, "", rate.source_ids
 
     def step(
         self, table: Mapping[str, Any], path: str, concentration_mg_ml: Decimal | None
-    ) -> StepRule | None:
+    ) -> tuple[StepRule | None, tuple[str, ...]]:
+        """The step rule, or None when unknown; and the sources cited for it."""
         step_path = f"{path}.step"
         if "step" not in table:
             raise CatalogueError(
@@ -498,8 +500,7 @@ class _Reader:
                 raise CatalogueError(f"{step_path}.unknown: write unknown = true, or leave it out")
             _keys(step_table, step_path, ("unknown", "note"), ("sources",))
             _text(step_table, "note", step_path)
-            self.source_ids(step_table, step_path, required=False)
-            return None
+            return None, self.source_ids(step_table, step_path, required=False)
         _keys(
             step_table,
             step_path,
@@ -530,13 +531,14 @@ class _Reader:
             )
             for index, item in enumerate(ladder_raw)
         )
-        return StepRule(
+        rule = StepRule(
             interval_minutes_min=interval,
             interval_text=_text(step_table, "interval_text", step_path),
             increment=increment,
             source_ids=source_ids,
             ladder=ladder,
         )
+        return rule, source_ids
 
     # — doses —
 
@@ -645,7 +647,9 @@ class _Reader:
                 ).to("µg/mL")
             )
         vial_sizes, _ = self.fact(table, "vial_sizes", path, _quantities(Kind.DOSE_FIXED, "g"))
-        at_risk, at_risk_note = self.optional_rate(table, "at_risk_max_rate", path, concentration)
+        at_risk, at_risk_note, at_risk_sources = self.optional_rate(
+            table, "at_risk_max_rate", path, concentration
+        )
 
         contraindications = tuple(
             Contraindication(*self.statement(item, f"{path}.contraindications[{index}]"))
@@ -670,9 +674,7 @@ class _Reader:
             note_table = _table(item, note_path)
             _keys(note_table, note_path, ("text",), ("sources",))
             notes.append(_text(note_table, "text", note_path))
-            for source_id in self.source_ids(note_table, note_path, required=False):
-                if source_id not in note_sources:
-                    note_sources.append(source_id)
+            note_sources.extend(self.source_ids(note_table, note_path, required=False))
 
         return Product(
             id=product_id,
@@ -698,8 +700,9 @@ class _Reader:
             indications=tuple(indications),
             notes=tuple(notes),
             cautions=cautions,
-            note_source_ids=tuple(note_sources),
+            note_source_ids=_merge(tuple(note_sources)),
             at_risk_note=at_risk_note if at_risk is None else at_risk.note,
+            at_risk_source_ids=at_risk_sources,
         )
 
     def statement(self, value: object, path: str) -> tuple[str, str, bool, tuple[str, ...]]:
@@ -719,26 +722,26 @@ class _Reader:
         self, value: object, path: str, concentration_mg_ml: Decimal | None
     ) -> IndicationLabel:
         table = _table(value, path)
-        _keys(
-            table,
-            path,
-            ("indication", "population", "sources", "initial_rate", "step", "max_rate"),
-            ("min_age", "adults_only", "regimens", "dose_note", "rates_note"),
-        )
         indication_id = _text(table, "indication", path)
         if indication_id not in self.indication_ids:
             raise CatalogueError(
                 f"{path}.indication: {indication_id!r} is not in {INDICATIONS_FILE}"
             )
         path = f"{path} ({indication_id})"
+        _keys(
+            table,
+            path,
+            ("indication", "population", "sources", "initial_rate", "step", "max_rate"),
+            ("min_age", "adults_only", "regimens", "dose_note", "rates_note"),
+        )
         min_age = None
         if "min_age" in table:
             min_age = _tidy(_parse(table["min_age"], f"{path}.min_age", Kind.DURATION).to("year"))
-        initial, _ = self.optional_rate(
+        initial, _, initial_sources = self.optional_rate(
             table, "initial_rate", path, concentration_mg_ml, allow_minutes=True
         )
-        step = self.step(table, path, concentration_mg_ml)
-        maximum, _ = self.optional_rate(table, "max_rate", path, concentration_mg_ml)
+        step, step_sources = self.step(table, path, concentration_mg_ml)
+        maximum, _, max_sources = self.optional_rate(table, "max_rate", path, concentration_mg_ml)
         if (
             initial is not None
             and maximum is not None
@@ -763,7 +766,13 @@ class _Reader:
             step=step,
             max_rate=maximum,
             rates_note=rates_note,
-            source_ids=self.source_ids(table, path, required=True),
+            # the label's sources, then those cited only for an unknown rate or step
+            source_ids=_merge(
+                self.source_ids(table, path, required=True),
+                *(() if fact is not None else ids for fact, ids in (
+                    (initial, initial_sources), (step, step_sources), (maximum, max_sources)
+                )),
+            ),
             adults_only=_bool(table.get("adults_only", False), f"{path}.adults_only"),
             dose_note=dose_note,
         )
@@ -907,6 +916,13 @@ def _quantities(kind: Kind, unit: str) -> Callable[[object, str], tuple[Decimal,
         return amounts
 
     return convert
+
+
+def _merge(*groups: tuple[str, ...]) -> tuple[str, ...]:
+    merged: list[str] = []
+    for group in groups:
+        merged.extend(item for item in group if item not in merged)
+    return tuple(merged)
 
 
 def _tidy(value: Decimal) -> Decimal:
