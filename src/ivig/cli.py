@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import json
+from datetime import date
+from pathlib import Path
+from typing import Any
+
 import typer
 
 app = typer.Typer(
@@ -10,6 +15,117 @@ app = typer.Typer(
     help="IVIG infusion planner. Computes and checks a plan a clinician prescribed; "
     "it never invents a dose or a rate.",
 )
+
+
+FORMAT_HELP = "text (a readable table), json (the documented schema) or markdown"
+
+
+def _today(value: str | None) -> date:
+    if value is None:
+        return date.today()
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        _fail([f"--today: not a date. Given: {value!r}. Accepted: YYYY-MM-DD."])
+        raise  # pragma: no cover
+
+
+def _fail(lines: list[str]) -> None:
+    for line in lines:
+        typer.echo(line, err=True)
+    raise typer.Exit(2)
+
+
+def _load_plan(path: Path, today: date) -> Any:
+    from ivig.core.order import OrderError, read_document_file
+    from ivig.core.plan import build_plan
+
+    try:
+        return build_plan(read_document_file(path), today=today)
+    except OrderError as exc:
+        _fail([f"{path}: {p.message}" for p in exc.problems])
+
+
+@app.command()
+def plan(
+    file: Path = typer.Argument(..., help="Plan file (TOML, or JSON)"),
+    format: str = typer.Option("text", "--format", "-f", help=FORMAT_HELP),
+    language: str = typer.Option("en", "--language", help="en or es (messages in JSON/text)"),
+    today: str | None = typer.Option(
+        None, "--today", help="Date for ages when the plan has no start (YYYY-MM-DD)"
+    ),
+) -> None:
+    """Compute and check a prescribed plan. Exit 0: no error findings; 1: errors; 2: bad input."""
+    if format not in ("text", "json", "markdown"):
+        _fail([f"--format: Given: {format!r}. Accepted: text, json, markdown."])
+    if language not in ("en", "es"):
+        _fail([f"--language: Given: {language!r}. Accepted: en, es."])
+    from ivig.render.plan_json import plan_to_dict
+    from ivig.render.plan_text import to_markdown, to_text
+
+    result = _load_plan(file, _today(today))
+    doc = plan_to_dict(result, language)
+    if format == "json":
+        typer.echo(json.dumps(doc, indent=2, ensure_ascii=False))
+    elif format == "markdown":
+        typer.echo(to_markdown(doc))
+    else:
+        typer.echo(to_text(doc))
+    raise typer.Exit(1 if result.has_errors else 0)
+
+
+@app.command()
+def compare(
+    first: Path = typer.Argument(..., help="The doctor's plan file"),
+    second: Path = typer.Argument(..., help="The nurse's pump plan file"),
+    format: str = typer.Option("text", "--format", "-f", help="text or json"),
+    language: str = typer.Option("en", "--language", help="en or es"),
+    today: str | None = typer.Option(None, "--today", help="Date for ages (YYYY-MM-DD)"),
+) -> None:
+    """Compare two plans step by step. Exit 0: no error differences; 1: errors; 2: bad input."""
+    if format not in ("text", "json"):
+        _fail([f"--format: Given: {format!r}. Accepted: text, json."])
+    from ivig.core.compare import compare as run_compare
+    from ivig.core.compare import comparison_to_dict
+
+    day = _today(today)
+    result = run_compare(_load_plan(first, day), _load_plan(second, day))
+    doc = comparison_to_dict(result, language)
+    if format == "json":
+        typer.echo(json.dumps(doc, indent=2, ensure_ascii=False))
+    else:
+        from ivig.render.compare_text import to_text as compare_text
+
+        typer.echo(compare_text(doc, str(first), str(second)))
+    raise typer.Exit(1 if result.has_errors else 0)
+
+
+@app.command()
+def products(
+    product_id: str | None = typer.Argument(None, help="A product id, e.g. privigen"),
+    format: str = typer.Option("text", "--format", "-f", help="text or json"),
+) -> None:
+    """List the product catalogue, or show one product with the source of every fact."""
+    from ivig.core.catalogue import load_catalogue
+    from ivig.render.catalogue_text import product_dict, product_text, products_text
+
+    catalogue = load_catalogue()
+    if product_id is None:
+        if format == "json":
+            typer.echo(json.dumps([product_dict(catalogue, p) for p in catalogue.products.values()],
+                                  indent=2, ensure_ascii=False))
+        else:
+            typer.echo(products_text(catalogue))
+        return
+    key = product_id.lower().replace("-", "_")
+    if key not in catalogue.products:
+        _fail([f"product: unknown product. Given: {product_id!r}. Accepted: "
+               + ", ".join(sorted(catalogue.products)) + "."])
+    product = catalogue.products[key]
+    if format == "json":
+        typer.echo(json.dumps(product_dict(catalogue, product), indent=2, ensure_ascii=False))
+    else:
+        typer.echo(product_text(catalogue, product))
 
 
 @app.command()
@@ -25,6 +141,13 @@ def serve(
     from ivig.web.server import run
 
     run(host=host, port=port, demo=demo, workers=workers)
+
+
+@app.command()
+def triage(file: Path, format: str = typer.Option("text", "--format", help="text or json"), language: str = typer.Option("en", "--language", help="en or es")) -> None:
+    """Triage a symptom report (emergency / call the doctor / expected)."""
+    from ivig.cli_triage import triage_command
+    raise typer.Exit(triage_command(file, format, language))
 
 
 def main() -> None:

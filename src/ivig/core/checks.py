@@ -1,0 +1,774 @@
+"""Rules → findings. Each check is a small pure function of the plan that names its source.
+
+Thresholds and risk lists come from data/rules.toml; product facts from the catalogue. A check
+that cannot be done because a fact is unknown says so in a finding: nothing is skipped silently.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Callable, Iterable, Mapping
+from decimal import Decimal
+from functools import cache
+from importlib import resources
+from typing import TYPE_CHECKING, Any
+
+from ivig.core import findings, growth, units
+from ivig.core.catalogue import IndicationLabel, RateFact
+from ivig.core.findings import Finding, make
+from ivig.core.order import DoseBasis, TitrationRule
+from ivig.core.units import Kind
+
+if TYPE_CHECKING:
+    from ivig.core.plan import Plan
+
+Check = Callable[["Plan"], list[Finding]]
+_CHECKS: list[Check] = []
+
+
+def check(fn: Check) -> Check:
+    _CHECKS.append(fn)
+    return fn
+
+
+def run_all(plan: Plan) -> tuple[Finding, ...]:
+    out: list[Finding] = []
+    for fn in _CHECKS:
+        out.extend(fn(plan))
+    return tuple(sorted(out, key=findings.sort_key))
+
+
+# --- Data -----------------------------------------------------------------------------------------
+
+
+@cache
+def rules() -> Mapping[str, Any]:
+    text = resources.files("ivig.data").joinpath("rules.toml").read_text(encoding="utf-8")
+    return tomllib.loads(text)
+
+
+def _rule_sources(plan: Plan, section: str) -> str:
+    ids = rules()[section]["sources"]
+    return "; ".join(_cite_rule_source(i) for i in ids)
+
+
+def _cite_rule_source(source_id: str) -> str:
+    s = rules()["sources"][source_id]
+    return f"{s['document']}, {s['revision']}, {s['section']}"
+
+
+def _q(section: str, key: str, kind: Kind) -> units.Quantity:
+    return units.parse(rules()[section][key], f"rules.toml {section}.{key}", kind)
+
+
+# --- Formatting (numbers shown to people) ---------------------------------------------------------
+
+
+def fmt(value: Decimal, places: int = 2) -> str:
+    rounded = units.round_half_up(value, places).normalize()
+    text = f"{rounded:f}"
+    return text
+
+
+def fmt_rate(rate_ml_kg_h: Decimal) -> str:
+    return f"{fmt(rate_ml_kg_h, 2)} mL/kg/h"
+
+
+def fmt_rate_fact(fact: RateFact) -> str:
+    printed = " = ".join(p.text for p in fact.printed)
+    return f"{printed} ({fmt_rate(fact.governing_ml_kg_h)})"
+
+
+def _cite(plan: Plan, ids: Iterable[str]) -> str:
+    return plan.catalogue.cite(dict.fromkeys(ids))  # each source once, in order
+
+
+# --- Helpers about the patient --------------------------------------------------------------------
+
+
+def _age_over(plan: Plan, section: str) -> bool | None:
+    if plan.age_years is None:
+        return None
+    return plan.age_years > units.years(_q(section, "age_over", Kind.AGE))
+
+
+def risk_factors(plan: Plan, section: str) -> list[str]:
+    """The patient's risk factors from a rules.toml list (conditions, and age where listed)."""
+    listed = set(rules()[section]["conditions"])
+    present = sorted(listed & plan.document.patient.conditions)
+    if _age_over(plan, section):
+        present.append(f"age over {_q(section, 'age_over', Kind.AGE)}")
+    return present
+
+
+def _condition_names(codes: Iterable[str]) -> str:
+    from ivig.core.vocabulary import CONDITIONS
+
+    return ", ".join(CONDITIONS[c][0].lower() if c in CONDITIONS else c for c in codes)
+
+
+def _is_first_or_switch(plan: Plan) -> tuple[bool | None, str]:
+    patient = plan.document.patient
+    if patient.previous_product and patient.previous_product != plan.product.id:
+        return True, "product_switch"
+    if patient.first_infusion is None:
+        return None, "unknown"
+    return patient.first_infusion, "first_infusion"
+
+
+def effective_rate_ml_kg_h(plan: Plan, pump_ml_h: Decimal, nominal_ml_kg_h: Decimal) -> Decimal:
+    """The rate checked against label figures: the higher of the prescribed rate per kg of
+    dosing weight and what the pump setting gives per kg of actual body weight (conservative)."""
+    return max(nominal_ml_kg_h, pump_ml_h / plan.dosing.actual_kg)
+
+
+# --- Label context ---------------------------------------------------------------------------------
+
+
+def _label_context(plan: Plan) -> tuple[IndicationLabel | None, list[IndicationLabel], str]:
+    """The label rows the rate checks use, and how they were chosen."""
+    if plan.label is not None:
+        return plan.label, [plan.label], "indication"
+    labeled = [row for row in plan.product.indications if row.max_rate or row.initial_rate]
+    return None, labeled, "strictest"
+
+
+def _strictest(facts: Iterable[RateFact | None]) -> RateFact | None:
+    known = [f for f in facts if f is not None]
+    return min(known, key=lambda f: f.governing_ml_kg_h) if known else None
+
+
+# --- Checks ---------------------------------------------------------------------------------------
+
+
+@check
+def check_product_status(plan: Plan) -> list[Finding]:
+    out = []
+    p = plan.product
+    if not p.marketed:
+        out.append(make("product_discontinued", _cite(plan, p.concentrations_mg_ml.source_ids),
+                        product=p.brand))
+    return out
+
+
+@check
+def check_indication(plan: Plan) -> list[Finding]:
+    order = plan.document.order
+    p = plan.product
+    if order.indication is None:
+        return [make("indication_not_given", "Order document", product=p.brand)]
+    if plan.label is None:
+        _, rows, _ = _label_context(plan)
+        max_fact = _strictest(r.max_rate for r in rows)
+        basis = (
+            f"the strictest maximum on its label ({fmt_rate_fact(max_fact)})"
+            if max_fact
+            else "no label maximum, because none is known"
+        )
+        name = plan.indication.name_en if plan.indication else order.indication
+        return [
+            make(
+                "product_not_labeled_for_indication",
+                _cite(plan, [s for r in rows for s in r.source_ids][:3]) or "Product catalogue",
+                product=p.brand,
+                indication=name,
+                basis=basis,
+            )
+        ]
+    return []
+
+
+@check
+def check_label_rates_known(plan: Plan) -> list[Finding]:
+    label, rows, how = _label_context(plan)
+    missing = []
+    scope = label.rates_note if label else ""
+    if how == "indication" and label is not None:
+        if label.initial_rate is None:
+            missing.append("starting rate")
+        if label.step is None or label.step.interval_minutes_min is None:
+            missing.append("time between steps")
+        if label.max_rate is None:
+            missing.append("maximum rate")
+    elif not rows:
+        missing = ["starting rate", "time between steps", "maximum rate"]
+        scope = "; ".join(r.rates_note for r in plan.product.indications if r.rates_note)
+    if not missing:
+        return []
+    ids = [s for r in ([label] if label else plan.product.indications) for s in r.source_ids]
+    return [
+        make(
+            "label_rates_unknown",
+            _cite(plan, ids[:3]) or "Product catalogue",
+            product=plan.product.brand,
+            missing=", ".join(missing),
+            note=scope or "No verified label figure was found.",
+        )
+    ]
+
+
+@check
+def check_rates_against_label(plan: Plan) -> list[Finding]:
+    label, rows, how = _label_context(plan)
+    out: list[Finding] = []
+    max_fact = label.max_rate if label else _strictest(r.max_rate for r in rows)
+    initial = label.initial_rate if label else _strictest(r.initial_rate for r in rows)
+    if max_fact is not None:
+        for step in plan.steps:
+            rate = effective_rate_ml_kg_h(plan, step.pump_rate_ml_h, step.rate_ml_kg_h)
+            if rate > max_fact.governing_ml_kg_h:
+                mismatch = (
+                    f" The label prints this maximum in more than one unit and they disagree "
+                    f"({max_fact.mismatch}); the stricter figure is used."
+                    if max_fact.mismatch
+                    else ""
+                )
+                out.append(
+                    make(
+                        "rate_above_label_max",
+                        _cite(plan, max_fact.source_ids),
+                        step=step.number,
+                        number=str(step.number),
+                        rate=fmt_rate(rate),
+                        pump=f"{fmt(step.pump_rate_ml_h, 1)} mL/h",
+                        product=plan.product.brand,
+                        maximum=fmt_rate_fact(max_fact),
+                        mismatch=mismatch,
+                    )
+                )
+    if initial is not None and plan.steps:
+        first = plan.steps[0]
+        rate = effective_rate_ml_kg_h(plan, first.pump_rate_ml_h, first.rate_ml_kg_h)
+        if rate > initial.governing_ml_kg_h:
+            out.append(
+                make(
+                    "start_rate_above_label_initial",
+                    _cite(plan, initial.source_ids),
+                    step=1,
+                    rate=fmt_rate(rate),
+                    initial=fmt_rate_fact(initial),
+                    product=plan.product.brand,
+                )
+            )
+        if (
+            initial.minutes is not None
+            and first.minutes is not None
+            and first.minutes < initial.minutes
+            and len(plan.steps) > 1
+        ):
+            out.append(
+                make(
+                    "initial_step_shorter_than_label",
+                    _cite(plan, initial.source_ids),
+                    step=1,
+                    minutes=str(first.minutes),
+                    label_minutes=str(initial.minutes),
+                    product=plan.product.brand,
+                )
+            )
+    step_rule = label.step if label else None
+    if step_rule is not None and step_rule.interval_minutes_min is not None:
+        for step in plan.steps[1:-1]:
+            if step.minutes is not None and step.minutes < step_rule.interval_minutes_min:
+                out.append(
+                    make(
+                        "step_interval_shorter_than_label",
+                        _cite(plan, step_rule.source_ids),
+                        step=step.number,
+                        number=str(step.number),
+                        minutes=str(step.minutes),
+                        interval=step_rule.interval_text,
+                        product=plan.product.brand,
+                    )
+                )
+    if step_rule is not None and step_rule.increment is not None:
+        limit = step_rule.increment.governing_ml_kg_h
+        for prev, step in zip(plan.steps, plan.steps[1:], strict=False):
+            rise = step.rate_ml_kg_h - prev.rate_ml_kg_h
+            if rise > limit:
+                out.append(
+                    make(
+                        "step_increment_above_label",
+                        _cite(plan, step_rule.increment.source_ids),
+                        step=step.number,
+                        number=str(step.number),
+                        rise=fmt_rate(rise),
+                        increment=fmt_rate_fact(step_rule.increment),
+                        product=plan.product.brand,
+                    )
+                )
+    return out
+
+
+@check
+def check_first_infusion(plan: Plan) -> list[Finding]:
+    limit = units.rate_to_ml_kg_h(_q("first_infusion", "max_rate", Kind.RATE), None, None)
+    assert limit is not None
+    fast = [
+        s for s in plan.steps
+        if effective_rate_ml_kg_h(plan, s.pump_rate_ml_h, s.rate_ml_kg_h) > limit
+    ]
+    if not fast:
+        return []
+    first, why = _is_first_or_switch(plan)
+    source = _rule_sources(plan, "first_infusion")
+    top = max(effective_rate_ml_kg_h(plan, s.pump_rate_ml_h, s.rate_ml_kg_h) for s in fast)
+    if first is None:
+        return [make("first_infusion_unknown", source, rate=fmt_rate(top), limit=fmt_rate(limit))]
+    if not first:
+        return []
+    code = "product_switch_rate_above_advice" if why == "product_switch" else (
+        "first_infusion_rate_above_advice"
+    )
+    previous = plan.document.patient.previous_product or ""
+    return [
+        make(
+            code,
+            source,
+            step=fast[0].number,
+            rate=fmt_rate(top),
+            limit=fmt_rate(limit),
+            steps=", ".join(str(s.number) for s in fast),
+            previous=plan.catalogue.products[previous].brand if previous else "",
+        )
+    ]
+
+
+@check
+def check_boxed_warning_risks(plan: Plan) -> list[Finding]:
+    out: list[Finding] = []
+    renal = risk_factors(plan, "renal_risk")
+    thrombosis = risk_factors(plan, "thrombosis_risk")
+    at_risk = plan.product.at_risk_max_rate
+    if renal or thrombosis:
+        factors = _condition_names([*renal, *thrombosis])
+        source = _rule_sources(plan, "renal_risk")
+        if at_risk is not None:
+            for step in plan.steps:
+                rate = effective_rate_ml_kg_h(plan, step.pump_rate_ml_h, step.rate_ml_kg_h)
+                if rate > at_risk.governing_ml_kg_h:
+                    out.append(
+                        make(
+                            "rate_above_at_risk_max",
+                            _cite(plan, at_risk.source_ids),
+                            step=step.number,
+                            number=str(step.number),
+                            rate=fmt_rate(rate),
+                            maximum=fmt_rate_fact(at_risk),
+                            product=plan.product.brand,
+                            factors=factors,
+                        )
+                    )
+        out.append(
+            make(
+                "renal_or_thrombosis_risk",
+                source,
+                factors=factors,
+                ceiling=(
+                    f"{plan.product.brand}'s label gives a ceiling for patients at risk: "
+                    f"{fmt_rate_fact(at_risk)}."
+                    if at_risk
+                    else f"{plan.product.brand}'s label gives no number: it asks for the minimum "
+                    "dose and the minimum infusion rate practicable."
+                ),
+                ceiling_es=(
+                    f"La ficha de {plan.product.brand} da un límite para pacientes de riesgo: "
+                    f"{fmt_rate_fact(at_risk)}."
+                    if at_risk
+                    else f"La ficha de {plan.product.brand} no da una cifra: pide la dosis mínima "
+                    "y la velocidad mínima posible."
+                ),
+            )
+        )
+    if renal and plan.product.sucrose.value:
+        out.append(
+            make(
+                "sucrose_renal_risk",
+                _cite(plan, plan.product.sucrose.source_ids),
+                product=plan.product.brand,
+                factors=_condition_names(renal),
+            )
+        )
+    return out
+
+
+def _contains(plan: Plan, name: str) -> tuple[bool | None, str]:
+    fact = getattr(plan.product, name)
+    return fact.value, _cite(plan, fact.source_ids)
+
+
+@check
+def check_contents(plan: Plan) -> list[Finding]:
+    out: list[Finding] = []
+    conditions = plan.document.patient.conditions
+    p = plan.product
+    pairs = [
+        ("sorbitol", "hereditary_fructose_intolerance", "contraindicated_sorbitol_fructose"),
+        ("proline", "hyperprolinemia", "contraindicated_proline_hyperprolinemia"),
+        ("maltose", "diabetes", "maltose_glucose_meter"),
+        ("maltose", "corn_allergy", "maltose_corn_allergy"),
+    ]
+    for content, condition, code in pairs:
+        if condition not in conditions:
+            continue
+        value, source = _contains(plan, content)
+        if value is None:
+            out.append(
+                make(
+                    "content_unknown",
+                    source or "Product catalogue",
+                    product=p.brand,
+                    content=content,
+                    condition=_condition_names([condition]),
+                )
+            )
+        elif value:
+            out.append(make(code, source, product=p.brand))
+    if "iga_deficiency_with_anti_iga" in conditions:
+        out.append(
+            make(
+                "contraindicated_anti_iga",
+                _cite(plan, _contraindication_sources(plan, "iga_deficiency_with_anti_iga")),
+                product=p.brand,
+                iga=p.iga.value or "unknown",
+            )
+        )
+    elif "iga_deficiency" in conditions:
+        out.append(
+            make(
+                "iga_deficiency_product_iga",
+                _cite(plan, p.iga.source_ids) or "Product catalogue",
+                product=p.brand,
+                iga=p.iga.value or "unknown",
+            )
+        )
+    if "hypersensitivity_to_immune_globulin" in conditions:
+        out.append(
+            make(
+                "contraindicated_hypersensitivity",
+                _cite(plan, _contraindication_sources(plan, "hypersensitivity_to_human_ig")),
+                product=p.brand,
+            )
+        )
+    for ci in p.contraindications:
+        if ci.verified:
+            continue
+        if ci.code == "hereditary_fructose_intolerance" and (
+            "hereditary_fructose_intolerance" in conditions
+        ):
+            out.append(
+                make("contraindication_unverified", _cite(plan, ci.source_ids), product=p.brand,
+                     text=ci.text)
+            )
+    if p.sorbitol.value and plan.age_years is not None:
+        young = [c for c in p.contraindications if c.code == "age_under_2_years_sorbitol"]
+        if young and plan.age_years < 2:
+            out.append(
+                make("sorbitol_young_child", _cite(plan, young[0].source_ids), product=p.brand,
+                     text=young[0].text)
+            )
+    return out
+
+
+def _contraindication_sources(plan: Plan, code: str) -> list[str]:
+    return [s for c in plan.product.contraindications if c.code == code for s in c.source_ids]
+
+
+@check
+def check_heart_failure_volume(plan: Plan) -> list[Finding]:
+    if "heart_failure" not in plan.document.patient.conditions or not plan.days:
+        return []
+    limit_g_kg = units.grams_per_kg(_q("heart_failure", "day_dose_above", Kind.DOSE_PER_KG))
+    day = max(plan.days, key=lambda d: d.volume_ml)
+    volume_ml_kg = (day.volume_ml + (day.saline_ml or 0)) / plan.dosing.actual_kg
+    day_g_kg = day.dose.dose_g / plan.dosing.actual_kg
+    code = "heart_failure_volume" if day_g_kg > limit_g_kg else "heart_failure_volume_info"
+    return [
+        make(
+            code,
+            _rule_sources(plan, "heart_failure"),
+            volume=f"{fmt(day.volume_ml, 0)} mL",
+            volume_per_kg=f"{fmt(volume_ml_kg, 1)} mL/kg",
+            saline=f" (including {fmt(day.saline_ml, 0)} mL of saline)" if day.saline_ml else "",
+            dose_per_kg=f"{fmt(day_g_kg, 2)} g/kg",
+            limit=f"{fmt(limit_g_kg, 2)} g/kg",
+            days=str(plan.document.order.days),
+        )
+    ]
+
+
+@check
+def check_hemolysis(plan: Plan) -> list[Finding]:
+    group = plan.document.patient.blood_group
+    threshold = units.grams_per_kg(_q("hemolysis", "course_dose_at_least", Kind.DOSE_PER_KG))
+    dose = plan.course.prescribed_g / plan.dosing.actual_kg
+    high = max(dose, plan.course_dose_g_per_kg) >= threshold
+    if not high:
+        return []
+    source = _rule_sources(plan, "hemolysis")
+    if group is None or group == "unknown":
+        return [make("hemolysis_blood_group_unknown", source, dose=f"{fmt(dose, 2)} g/kg")]
+    if group in rules()["hemolysis"]["blood_groups"]:
+        return [make("hemolysis_risk", source, group=group, dose=f"{fmt(dose, 2)} g/kg")]
+    return []
+
+
+@check
+def check_aseptic_meningitis(plan: Plan) -> list[Finding]:
+    conditions = set(rules()["aseptic_meningitis"]["conditions"]) & plan.document.patient.conditions
+    threshold = units.grams_per_kg(
+        _q("aseptic_meningitis", "course_dose_at_least", Kind.DOSE_PER_KG)
+    )
+    if conditions and plan.course_dose_g_per_kg >= threshold:
+        return [
+            make(
+                "aseptic_meningitis_risk",
+                _rule_sources(plan, "aseptic_meningitis"),
+                dose=f"{fmt(plan.course_dose_g_per_kg, 2)} g/kg",
+            )
+        ]
+    return []
+
+
+@check
+def check_pump_cap(plan: Plan) -> list[Finding]:
+    cap = units.ml_h(_q("pump", "absolute_max_rate", Kind.RATE))
+    over = [s for s in plan.steps if s.pump_rate_ml_h > cap]
+    if not over:
+        return []
+    return [
+        make(
+            "pump_rate_above_absolute_cap",
+            _rule_sources(plan, "pump"),
+            step=over[0].number,
+            pump=f"{fmt(max(s.pump_rate_ml_h for s in over), 1)} mL/h",
+            cap=f"{fmt(cap, 0)} mL/h",
+        )
+    ]
+
+
+# --- Dose ---------------------------------------------------------------------------------------
+
+
+def _dose_ranges(plan: Plan) -> tuple[list[Any], str, str]:
+    """(regimens, where from, source) for the dose checks."""
+    if plan.label is not None and plan.label.regimens:
+        return list(plan.label.regimens), "label", _cite(
+            plan, [s for r in plan.label.regimens for s in r.source_ids]
+        )
+    if plan.indication is not None and plan.indication.usual_regimens:
+        regs = plan.indication.usual_regimens
+        return list(regs), "usual", _cite(plan, [s for r in regs for s in r.source_ids])
+    return [], "none", ""
+
+
+def _all_regimens(plan: Plan) -> list[Any]:
+    regs = [r for p in plan.catalogue.products.values() for i in p.indications for r in i.regimens]
+    regs += [r for i in plan.catalogue.indications.values() for r in i.usual_regimens]
+    return regs
+
+
+def _in_any(value: Decimal, regimens: Iterable[Any]) -> bool:
+    return any(r.dose_g_per_kg_min <= value <= r.dose_g_per_kg_max for r in regimens)
+
+
+@check
+def check_dose(plan: Plan) -> list[Finding]:
+    out: list[Finding] = []
+    order = plan.document.order
+    dose = plan.course_dose_g_per_kg
+    regimens, origin, source = _dose_ranges(plan)
+    reference = regimens or _all_regimens(plan)
+    g_in_mg = units.grams(units.parse("1 mg", "rules", Kind.DOSE_FIXED))
+    if reference and not _in_any(dose, reference):
+        for factor, meant in ((1 / g_in_mg, "larger"), (g_in_mg, "smaller")):
+            if _in_any(dose * factor, reference):
+                out.append(
+                    make(
+                        "dose_unit_slip",
+                        source or "All dose ranges in the product catalogue",
+                        given=order.dose.text,
+                        dose=f"{fmt(dose, 4)} g/kg per course",
+                        meant=f"{fmt(dose * factor, 2)} g/kg",
+                        direction=meant,
+                    )
+                )
+                return out
+    if origin == "none":
+        out.append(make("dose_range_unknown", "Product catalogue", product=plan.product.brand))
+        return out
+    matching = [
+        r for r in regimens
+        if r.dose_g_per_kg_min <= dose <= r.dose_g_per_kg_max
+    ]
+    ranges = "; ".join(
+        f"{r.name}: {fmt(r.dose_g_per_kg_min, 2)}–{fmt(r.dose_g_per_kg_max, 2)} g/kg over "
+        f"{r.days_min}–{r.days_max} day(s) {r.interval_text}".strip()
+        for r in regimens
+    )
+    code = "dose_outside_label_range" if origin == "label" else "dose_outside_usual_range"
+    if not matching:
+        out.append(
+            make(code, source, dose=f"{fmt(dose, 2)} g/kg per course", ranges=ranges,
+                 product=plan.product.brand)
+        )
+    elif not any(r.days_min <= order.days <= r.days_max for r in matching):
+        out.append(
+            make("days_outside_range", source, days=str(order.days), ranges=ranges,
+                 origin="label" if origin == "label" else "usual regimen")
+        )
+    if plan.indication is not None and plan.indication.max_course_g is not None and (
+        plan.course.dose_g > plan.indication.max_course_g
+    ):
+        out.append(
+            make(
+                "dose_above_course_maximum",
+                _cite(plan, plan.indication.source_ids),
+                dose=f"{fmt(plan.course.dose_g, 1)} g",
+                maximum=f"{fmt(plan.indication.max_course_g, 0)} g",
+                indication=plan.indication.name_en,
+            )
+        )
+    if order.dose_basis in (DoseBasis.FIXED_COURSE, DoseBasis.FIXED_DAY):
+        out.append(make("dose_fixed_grams", "Order document", dose=order.dose.text,
+                        per_kg=f"{fmt(dose, 2)} g/kg"))
+    return out
+
+
+@check
+def check_label_age(plan: Plan) -> list[Finding]:
+    label = plan.label
+    if label is None or label.min_age_years is None:
+        return []
+    if plan.age_years is None:
+        return [make("age_unknown_for_label", _cite(plan, label.source_ids),
+                     population=label.population, product=plan.product.brand)]
+    if plan.age_years < label.min_age_years:
+        return [make("age_below_label_population", _cite(plan, label.source_ids),
+                     population=label.population, product=plan.product.brand)]
+    return []
+
+
+# --- Weight ---------------------------------------------------------------------------------------
+
+
+@check
+def check_weight_plausible(plan: Plan) -> list[Finding]:
+    patient = plan.document.patient
+    if plan.age_years is None:
+        return [make("weight_not_checked", "Growth reference", reason="the age is not given",
+                     reason_es="no se indicó la edad")]
+    result = growth.weight_for_age(
+        patient.sex, units.months_from_years(plan.age_years), patient.weight_kg
+    )
+    if result is None:
+        return [make("weight_not_checked", "Growth reference",
+                     reason="the growth reference covers ages up to 20 years",
+                     reason_es="la referencia de crecimiento llega hasta los 20 años")]
+    weight = f"{fmt(patient.weight_kg, 1)} kg (given as {patient.weight.text})"
+    if result.suspect_pounds_as_kg:
+        return [make("weight_possible_pounds_as_kg", result.reference, weight=weight,
+                     given=patient.weight.text, percentile=result.percentile_text)]
+    if result.suspect_kg_as_pounds:
+        return [make("weight_possible_kg_as_pounds", result.reference, weight=weight,
+                     given=patient.weight.text, percentile=result.percentile_text)]
+    if result.implausible:
+        return [make("weight_implausible_for_age", result.reference, weight=weight,
+                     percentile=result.percentile_text)]
+    return []
+
+
+@check
+def check_dosing_weight_notes(plan: Plan) -> list[Finding]:
+    out = []
+    for note in plan.dosing.notes:
+        source = "; ".join(
+            _cite_dosing_source(i) for i in note.source_ids
+        ) or "Dosing rules"
+        out.append(make(note.code, source, **note.params))
+    for note in plan.course.notes:
+        source = "; ".join(_cite_dosing_source(i) for i in note.source_ids) or "Dosing rules"
+        out.append(make(note.code, source, **note.params))
+    return out
+
+
+def _cite_dosing_source(source_id: str) -> str:
+    from ivig.core.dosing import dosing_sources
+
+    s = dosing_sources()[source_id]
+    return f"{s['document']}, {s['revision']}, {s['section']}"
+
+
+# --- Coherence ------------------------------------------------------------------------------------
+
+
+@check
+def check_coherence(plan: Plan) -> list[Finding]:
+    out: list[Finding] = []
+    order = plan.document.order
+    for prev, step in zip(plan.steps, plan.steps[1:], strict=False):
+        if step.pump_rate_ml_h < prev.pump_rate_ml_h:
+            if step.reason:
+                out.append(make("rate_falls_with_reason", "Order document", step=step.number,
+                                number=str(step.number), reason=step.reason))
+            else:
+                out.append(make("rate_falls_without_reason", "Order document", step=step.number,
+                                number=str(step.number),
+                                rate=fmt_rate(step.rate_ml_kg_h),
+                                previous=fmt_rate(prev.rate_ml_kg_h)))
+    for step in plan.steps:
+        if step.pump_rate_ml_h <= 0:
+            out.append(make("pump_rate_zero", "Order document", step=step.number,
+                            number=str(step.number), exact=f"{fmt(step.pump_exact_ml_h, 3)} mL/h"))
+    if plan.days:
+        day = plan.days[0]
+        sched = day.schedule
+        if not sched.complete:
+            out.append(
+                make(
+                    "plan_cannot_deliver_volume",
+                    "Order document",
+                    delivered=f"{fmt(sched.delivered_ml, 1)} mL",
+                    volume=f"{fmt(sched.volume_ml, 1)} mL",
+                )
+            )
+        elif sched.unreached:
+            top = max(plan.steps, key=lambda s: s.pump_rate_ml_h)
+            out.append(
+                make(
+                    "max_rate_never_reached",
+                    "Order document",
+                    steps=", ".join(str(s.number) for s in sched.unreached),
+                    top=fmt_rate(top.rate_ml_kg_h),
+                    reached=fmt_rate(sched.steps[-1].rate_ml_kg_h),
+                )
+            )
+    if isinstance(order.titration, TitrationRule) and any(s.clamped for s in plan.steps):
+        out.append(make("rule_clamped_at_max", "Order document", maximum=str(order.titration.max)))
+    return out
+
+
+@check
+def check_secondary_sources(plan: Plan) -> list[Finding]:
+    ids: set[str] = set()
+    label, rows, _ = _label_context(plan)
+    for row in [label] if label else rows:
+        for fact in (row.initial_rate, row.max_rate):
+            if fact is not None:
+                ids.update(fact.source_ids)
+    for fact in (plan.product.sorbitol, plan.product.sucrose, plan.product.maltose,
+                 plan.product.proline, plan.product.iga):
+        ids.update(fact.source_ids)
+    provisional = sorted(
+        i for i in ids if i in plan.catalogue.sources and plan.catalogue.sources[i].provisional
+    )
+    if not provisional:
+        return []
+    return [
+        make(
+            "secondary_source_used",
+            _cite(plan, provisional),
+            product=plan.product.brand,
+            sources="; ".join(plan.catalogue.sources[i].document for i in provisional),
+        )
+    ]

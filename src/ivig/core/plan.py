@@ -1,0 +1,202 @@
+"""The Plan: patient + order → dosing weight, days, schedules and findings. The one entry point.
+
+``build_plan(document_mapping, today=...)`` validates the order document, computes the plan and
+runs every check. It never invents a dose or a rate: every number comes from the order or from
+the cited catalogue, and every fact it cannot know is reported as unknown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from ivig.core import dosing, titration, units
+from ivig.core.catalogue import Catalogue, Indication, IndicationLabel, Product, load_catalogue
+from ivig.core.dosing import Course, DayDose, DosingWeight
+from ivig.core.findings import Finding
+from ivig.core.order import OrderDocument, OrderError, Problem, parse_order_document
+from ivig.core.titration import ResolvedStep, Schedule
+
+STATEMENT_EN = (
+    "This plan was prescribed by {prescriber}. This software only computes and checks it: "
+    "it never chooses a dose or a rate. Check every number against the prescription."
+)
+STATEMENT_ES = (
+    "Este plan fue prescrito por {prescriber}. Este programa solo lo calcula y lo revisa: "
+    "nunca elige una dosis ni una velocidad. Compare cada cifra con la prescripción."
+)
+UNNAMED_PRESCRIBER_EN = "the treating clinician (name not given)"
+UNNAMED_PRESCRIBER_ES = "el médico tratante (nombre no indicado)"
+
+
+@dataclass(frozen=True)
+class DayPlan:
+    day: int
+    date: date | None
+    dose: DayDose
+    volume_ml: Decimal
+    schedule: Schedule
+    start: datetime | None
+    end: datetime | None
+    saline_ml: Decimal | None
+
+
+@dataclass(frozen=True)
+class Plan:
+    document: OrderDocument
+    catalogue: Catalogue
+    product: Product
+    concentration_mg_ml: Decimal
+    indication: Indication | None
+    label: IndicationLabel | None
+    dosing: DosingWeight
+    course: Course
+    steps: tuple[ResolvedStep, ...]
+    days: tuple[DayPlan, ...]
+    today: date
+    age_years: Decimal | None
+    findings: tuple[Finding, ...] = ()
+
+    @property
+    def has_errors(self) -> bool:
+        return any(f.severity == "error" for f in self.findings)
+
+    @property
+    def course_dose_g_per_kg(self) -> Decimal:
+        return self.course.prescribed_g / self.dosing.weight_kg
+
+    @property
+    def first_day_steps(self) -> tuple[titration.ScheduleStep, ...]:
+        return self.days[0].schedule.steps if self.days else ()
+
+    def statement(self, language: str = "en") -> str:
+        prescriber = self.document.order.prescriber
+        if language == "es":
+            return STATEMENT_ES.format(prescriber=prescriber or UNNAMED_PRESCRIBER_ES)
+        return STATEMENT_EN.format(prescriber=prescriber or UNNAMED_PRESCRIBER_EN)
+
+
+def parse_document(data: object, catalogue: Catalogue | None = None) -> OrderDocument:
+    catalogue = catalogue or load_catalogue()
+    return parse_order_document(
+        data,
+        product_ids=sorted(catalogue.products),
+        indication_ids=sorted(catalogue.indications),
+    )
+
+
+def build_plan(
+    data: Mapping[str, Any] | OrderDocument,
+    *,
+    today: date,
+    catalogue: Catalogue | None = None,
+) -> Plan:
+    """Validate and compute a plan. Raises OrderError (with every problem) on bad input."""
+    from ivig.core import checks
+
+    catalogue = catalogue or load_catalogue()
+    document = data if isinstance(data, OrderDocument) else parse_document(data, catalogue)
+    order = document.order
+    patient = document.patient
+    product = catalogue.product(order.product_id)
+    concentration = _concentration(document, product)
+    on = order.start.date() if order.start is not None else today
+    weight = dosing.dosing_weight(patient, order.dosing_weight, on)
+    vial_sizes = product.vial_sizes_g.value if product.vial_sizes_g.known else None
+    course = dosing.course(order, weight.weight_kg, vial_sizes)
+    steps = titration.resolve(order.titration, concentration, weight.weight_kg)
+    saline_ml = None
+    if order.saline is not None:
+        saline_ml = (
+            units.ml_per_kg(order.saline.amount) * weight.weight_kg
+            if order.saline.per_kg
+            else units.ml(order.saline.amount)
+        )
+    days = []
+    for day_dose in course.days:
+        volume = dosing.volume_ml(day_dose.dose_g, concentration)
+        sched = titration.schedule(steps, volume)
+        start = order.start + timedelta(days=day_dose.day - 1) if order.start else None
+        end = (
+            start + timedelta(minutes=float(sched.duration_min)) if start is not None else None
+        )
+        days.append(
+            DayPlan(
+                day=day_dose.day,
+                date=start.date() if start is not None else None,
+                dose=day_dose,
+                volume_ml=volume,
+                schedule=sched,
+                start=start,
+                end=end,
+                saline_ml=saline_ml,
+            )
+        )
+    indication = catalogue.indications.get(order.indication) if order.indication else None
+    label = product.indication(order.indication) if order.indication else None
+    plan = Plan(
+        document=document,
+        catalogue=catalogue,
+        product=product,
+        concentration_mg_ml=concentration,
+        indication=indication,
+        label=label,
+        dosing=weight,
+        course=course,
+        steps=steps,
+        days=tuple(days),
+        today=today,
+        age_years=patient.age_years(on),
+    )
+    return replace(plan, findings=checks.run_all(plan))
+
+
+def _concentration(document: OrderDocument, product: Product) -> Decimal:
+    known = product.concentrations_mg_ml
+    given = document.order.concentration
+    if not known.known or not known.value:
+        raise OrderError(
+            [
+                Problem(
+                    "order.product",
+                    product.id,
+                    "a product whose concentration is known",
+                    f"the concentration of {product.brand} is unknown, so no volume or rate "
+                    "can be computed",
+                )
+            ]
+        )
+    options = known.value
+    accepted = " or ".join(f'"{v:f} mg/mL"' for v in options)
+    if given is None:
+        if len(options) == 1:
+            return options[0]
+        raise OrderError(
+            [
+                Problem(
+                    "order.concentration",
+                    None,
+                    accepted,
+                    f"{product.brand} can be made up at more than one concentration: say which",
+                )
+            ]
+        )
+    value = given.to("mg/mL")
+    if value not in options:
+        raise OrderError(
+            [Problem("order.concentration", given.text, accepted, "not a concentration of this product")]
+        )
+    return value
+
+
+def build_plan_or_error(
+    data: Mapping[str, Any], *, today: date
+) -> tuple[Plan | None, tuple[Problem, ...]]:
+    """Convenience for adapters: (plan, ()) or (None, problems)."""
+    try:
+        return build_plan(data, today=today), ()
+    except OrderError as exc:
+        return None, exc.problems
