@@ -562,6 +562,26 @@ def _dose_ranges(plan: Plan) -> tuple[list[Any], str, str]:
     return [], "none", ""
 
 
+def _days_fit(regimen: Any, days: int) -> bool:
+    """True when the regimen states no number of days, or the days are within its range."""
+    low, high = regimen.days_min, regimen.days_max
+    return (low is None or days >= low) and (high is None or days <= high)
+
+
+def _regimen_text(r: Any) -> str:
+    if r.dose_g_per_kg_min == r.dose_g_per_kg_max:
+        dose = f"{fmt(r.dose_g_per_kg_min, 2)} g/kg"
+    else:
+        dose = f"{fmt(r.dose_g_per_kg_min, 2)}–{fmt(r.dose_g_per_kg_max, 2)} g/kg"
+    if r.days_min is None and r.days_max is None:
+        days = "days not stated"
+    elif r.days_min == r.days_max:
+        days = f"over {r.days_min} day(s)"
+    else:
+        days = f"over {r.days_min or '?'}–{r.days_max or '?'} days"
+    return f"{r.name}: {dose} {days} {r.interval_text}".strip()
+
+
 def _all_regimens(plan: Plan) -> list[Any]:
     regs = [r for p in plan.catalogue.products.values() for i in p.indications for r in i.regimens]
     regs += [r for i in plan.catalogue.indications.values() for r in i.usual_regimens]
@@ -601,18 +621,14 @@ def check_dose(plan: Plan) -> list[Finding]:
         r for r in regimens
         if r.dose_g_per_kg_min <= dose <= r.dose_g_per_kg_max
     ]
-    ranges = "; ".join(
-        f"{r.name}: {fmt(r.dose_g_per_kg_min, 2)}–{fmt(r.dose_g_per_kg_max, 2)} g/kg over "
-        f"{r.days_min}–{r.days_max} day(s) {r.interval_text}".strip()
-        for r in regimens
-    )
+    ranges = "; ".join(_regimen_text(r) for r in regimens)
     code = "dose_outside_label_range" if origin == "label" else "dose_outside_usual_range"
     if not matching:
         out.append(
             make(code, source, dose=f"{fmt(dose, 2)} g/kg per course", ranges=ranges,
                  product=plan.product.brand)
         )
-    elif not any(r.days_min <= order.days <= r.days_max for r in matching):
+    elif not any(_days_fit(r, order.days) for r in matching):
         out.append(
             make("days_outside_range", source, days=str(order.days), ranges=ranges,
                  origin="label" if origin == "label" else "usual regimen")

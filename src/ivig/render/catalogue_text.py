@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from ivig.core.catalogue import Catalogue, Fact, Product, RateFact
+from ivig.core.checks import _regimen_text
 from ivig.render.plan_json import num
 
 
@@ -75,11 +76,7 @@ def product_text(catalogue: Catalogue, p: Product) -> str:
         lines.append("")
         lines.append(f"Indication {row.indication}: {row.population}")
         for r in row.regimens:
-            lines.append(
-                f"  dose ({r.name}): {r.dose_g_per_kg_min.normalize():f}–"
-                f"{r.dose_g_per_kg_max.normalize():f} g/kg over {r.days_min}–{r.days_max} day(s)"
-                f" {r.interval_text}"
-            )
+            lines.append(f"  dose: {_regimen_text(r)}")
         lines.append(f"  initial rate: {_rate(row.initial_rate)}")
         lines.append(f"  steps: {row.step.interval_text if row.step else 'unknown'}")
         if row.step and row.step.increment:
