@@ -1,11 +1,11 @@
 """Every URL pattern, tried as an anonymous visitor and as a member of another care team.
 
-An anonymous visitor is sent to a login page or refused. The stranger is refused (403/404) on
-every URL that names one of team A's objects; pages without parameters show the stranger their
-own things. The patterns are enumerated from the resolver (so a new view is covered the day it is added),
-path parameters are filled with the ids of team A's objects, and each URL gets a GET and an
-empty POST. None may show team A's data or change the database. A new parameter name makes this
-test fail until a value for it is added to ``_value`` below.
+The patterns are enumerated from the resolver, so a new view is covered the day it is added.
+Path parameters are filled with the ids of team A's objects, and each URL gets a GET and an
+empty POST. An anonymous visitor is sent to a login page or refused. The stranger is refused
+(403/404) on every URL that names one of team A's objects; pages without parameters show the
+stranger their own things. No response may show team A's data and no request may change the
+database. A new parameter name makes this test fail until ``Values`` below knows it.
 """
 
 from __future__ import annotations

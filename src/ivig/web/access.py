@@ -144,7 +144,7 @@ def get_patient_for_user(
     ``action`` names what the view is about to do; ``write=True`` without an action asks for
     any role that can change something (everyone but a viewer). A role that may see but not do
     it gets 403."""
-    patient = Patient.objects.select_related("team").filter(pk=patient_id).first()
+    patient: Patient | None = Patient.objects.select_related("team").filter(pk=patient_id).first()
     if patient is None:
         raise Http404("No such patient")
     if action is None:
@@ -163,7 +163,7 @@ def get_patient_for_user(
 
 def get_team_for_user(user: Any, team_id: int, *, action: Action = Action.VIEW) -> CareTeam:
     """The care team, if the user is a member (404 otherwise; 403 if ``action`` is refused)."""
-    team = CareTeam.objects.filter(pk=team_id, archived_at__isnull=True).first()
+    team: CareTeam | None = CareTeam.objects.filter(pk=team_id, archived_at__isnull=True).first()
     role = role_in(user, team) if team is not None else None
     if team is None or role is None:
         raise Http404("No such care team")

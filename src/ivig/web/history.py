@@ -38,15 +38,14 @@ class Entry:
 def _display(model: type[models.Model], name: str, value: Any, users: dict[int, str]) -> str:
     if value is None or value == "" or value == []:
         return "—"
-    model_field = model._meta.get_field(name)
+    model_field: Any = model._meta.get_field(name)
     if name == "conditions" and isinstance(value, list):
         return ", ".join(condition_words(str(code)) for code in value)
     if getattr(model_field, "choices", None):
-        return str(dict(model_field.flatchoices).get(value, value))  # type: ignore[arg-type]
+        return str(dict(model_field.flatchoices).get(value, value))
     if isinstance(model_field, models.ForeignKey):
-        if model_field.related_model is not None and model_field.related_model._meta.label == (
-            "accounts.User"
-        ):
+        related: Any = model_field.related_model
+        if related is not None and related._meta.label == "accounts.User":
             return users.get(int(value), f"#{value}")
         return f"#{value}"
     if isinstance(value, Decimal):
@@ -58,12 +57,8 @@ def _display(model: type[models.Model], name: str, value: Any, users: dict[int, 
     return str(value)
 
 
-def _fields(model: type[models.Model]) -> list[models.Field[Any, Any]]:
-    return [
-        f
-        for f in model._meta.concrete_fields
-        if f.name not in _SKIPPED  # type: ignore[union-attr]
-    ]  # type: ignore[misc]
+def _fields(model: type[models.Model]) -> list[Any]:
+    return [f for f in model._meta.concrete_fields if f.name not in _SKIPPED]
 
 
 def entries(records: Iterable[Any], users: dict[int, str]) -> list[Entry]:

@@ -22,7 +22,7 @@ class UserChange(UserChangeForm):  # type: ignore[type-arg]
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(BaseUserAdmin):  # type: ignore[type-arg]
     form = UserChange
     add_form = UserCreation
     ordering = ("email",)

@@ -29,7 +29,7 @@ class UserManager(BaseUserManager):  # type: ignore[type-arg]
     ) -> User:
         if not email:
             raise ValueError("a user needs an email address")
-        user = self.model(email=normalise_email(email), **extra)
+        user: User = self.model(email=normalise_email(email), **extra)
         user.set_password(password)
         user.save(using=self._db)
         return user
@@ -56,7 +56,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     )
     date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
 
-    objects: ClassVar[UserManager] = UserManager()  # type: ignore[assignment]
+    objects: ClassVar[UserManager] = UserManager()
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"

@@ -57,6 +57,12 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     success_url = reverse_lazy("accounts:password_reset_complete")
 
 
+def _user(request: HttpRequest) -> User:
+    """The logged-in user (views that call this are behind login_required)."""
+    assert isinstance(request.user, User)
+    return request.user
+
+
 def setup(request: HttpRequest) -> HttpResponse:
     """Create the first account of an empty installation (it administers the site)."""
     if User.objects.exists():
@@ -87,7 +93,7 @@ def team_create(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():
             team = CareTeam.objects.create(name=form.cleaned_data["name"])
-            Membership.objects.create(user=request.user, team=team, role=Role.CAREGIVER)
+            Membership.objects.create(user=_user(request), team=team, role=Role.CAREGIVER)
         messages.success(request, _("Care team created. You are its caregiver."))
         return redirect("accounts:team", team_id=team.pk)
     return render(request, "accounts/team_form.html", {"form": form})
@@ -249,9 +255,10 @@ def invite_accept(request: HttpRequest, token: str) -> HttpResponse:
 
 
 def _join(user: Any, team: CareTeam, role: str) -> Membership:
-    membership = Membership.objects.filter(user=user, team=team).first()
+    membership: Membership | None = Membership.objects.filter(user=user, team=team).first()
     if membership is None:
-        return Membership.objects.create(user=user, team=team, role=role)
+        created: Membership = Membership.objects.create(user=user, team=team, role=role)
+        return created
     membership.role = role
     membership.archived_at = None
     membership.save(update_fields=["role", "archived_at"])

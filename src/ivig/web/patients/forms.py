@@ -133,7 +133,7 @@ class MeasurementForm(forms.Form):
                 % {"low": low, "high": high, "unit": shown}
             )
         self.quantity = quantity
-        return text
+        return str(text)
 
     def clean_taken_at(self) -> Any:
         taken_at = self.cleaned_data["taken_at"]

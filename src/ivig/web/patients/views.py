@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -19,7 +17,7 @@ from ivig.web import access
 from ivig.web.access import Action
 from ivig.web.history import patient_history
 from ivig.web.patients.forms import MeasurementForm, NewPatientForm, PatientForm
-from ivig.web.patients.models import Measurement, MeasurementKind, Patient
+from ivig.web.patients.models import Measurement, MeasurementKind
 
 
 @login_required
