@@ -112,15 +112,25 @@ def products(
     catalogue = load_catalogue()
     if product_id is None:
         if format == "json":
-            typer.echo(json.dumps([product_dict(catalogue, p) for p in catalogue.products.values()],
-                                  indent=2, ensure_ascii=False))
+            typer.echo(
+                json.dumps(
+                    [product_dict(catalogue, p) for p in catalogue.products.values()],
+                    indent=2,
+                    ensure_ascii=False,
+                )
+            )
         else:
             typer.echo(products_text(catalogue))
         return
     key = product_id.lower().replace("-", "_")
     if key not in catalogue.products:
-        _fail([f"product: unknown product. Given: {product_id!r}. Accepted: "
-               + ", ".join(sorted(catalogue.products)) + "."])
+        _fail(
+            [
+                f"product: unknown product. Given: {product_id!r}. Accepted: "
+                + ", ".join(sorted(catalogue.products))
+                + "."
+            ]
+        )
     product = catalogue.products[key]
     if format == "json":
         typer.echo(json.dumps(product_dict(catalogue, product), indent=2, ensure_ascii=False))
@@ -144,9 +154,14 @@ def serve(
 
 
 @app.command()
-def triage(file: Path, format: str = typer.Option("text", "--format", help="text or json"), language: str = typer.Option("en", "--language", help="en or es")) -> None:
+def triage(
+    file: Path,
+    format: str = typer.Option("text", "--format", help="text or json"),
+    language: str = typer.Option("en", "--language", help="en or es"),
+) -> None:
     """Triage a symptom report (emergency / call the doctor / expected)."""
     from ivig.cli_triage import triage_command
+
     raise typer.Exit(triage_command(file, format, language))
 
 

@@ -42,5 +42,7 @@ def order(**overrides: Any) -> dict[str, Any]:
     return {k: v for k, v in base.items() if v is not None}
 
 
-def document(patient_overrides: dict[str, Any] | None = None, **order_overrides: Any) -> dict[str, Any]:
+def document(
+    patient_overrides: dict[str, Any] | None = None, **order_overrides: Any
+) -> dict[str, Any]:
     return {"patient": patient(**(patient_overrides or {})), "order": order(**order_overrides)}

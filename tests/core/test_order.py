@@ -1,5 +1,6 @@
 """The order document: one parser, every problem reported with field, value and what is accepted."""
 
+import contextlib
 from typing import Any
 
 import pytest
@@ -38,16 +39,25 @@ def test_the_seed_example_parses() -> None:
 
 @pytest.mark.parametrize(
     ("dose", "basis"),
-    [("2 g/kg", DoseBasis.PER_KG_COURSE), ("400 mg/kg/day", DoseBasis.PER_KG_DAY),
-     ("40 g", DoseBasis.FIXED_COURSE), ("20 g/day", DoseBasis.FIXED_DAY)],
+    [
+        ("2 g/kg", DoseBasis.PER_KG_COURSE),
+        ("400 mg/kg/day", DoseBasis.PER_KG_DAY),
+        ("40 g", DoseBasis.FIXED_COURSE),
+        ("20 g/day", DoseBasis.FIXED_DAY),
+    ],
 )
 def test_dose_per_course_per_day_or_fixed(dose: str, basis: DoseBasis) -> None:
     assert parse(document(dose=dose)).order.dose_basis is basis
 
 
 def test_a_rule_form_titration() -> None:
-    rule = {"start": "0.5 mg/kg/min", "increase_by": "0.8 mg/kg/min", "every_minutes": 20,
-            "max": "6 mg/kg/min", "first_step_minutes": 10}
+    rule = {
+        "start": "0.5 mg/kg/min",
+        "increase_by": "0.8 mg/kg/min",
+        "every_minutes": 20,
+        "max": "6 mg/kg/min",
+        "first_step_minutes": 10,
+    }
     doc = parse(document(titration=rule))
     assert isinstance(doc.order.titration, TitrationRule)
 
@@ -78,8 +88,9 @@ def test_a_step_before_the_last_needs_minutes() -> None:
 
 
 def test_zero_and_negative_quantities_are_rejected() -> None:
-    found = problems(document({"weight": "0 kg"}, dose="-2 g/kg",
-                              titration=[{"rate": "0 mL/kg/h"}]))
+    found = problems(
+        document({"weight": "0 kg"}, dose="-2 g/kg", titration=[{"rate": "0 mL/kg/h"}])
+    )
     assert {"patient.weight", "order.dose", "order.titration[0].rate"} <= set(found)
 
 
@@ -114,19 +125,37 @@ def test_broken_files_give_a_clear_error() -> None:
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=12),
-    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8),
-                                                                        children, max_size=3),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=3)
+    ),
     max_leaves=10,
 )
-keys = st.sampled_from(["weight", "height", "sex", "age", "birth_date", "conditions", "dose",
-                        "days", "titration", "product", "start", "saline", "premedication",
-                        "dosing_weight", "vial_rounding", "first_infusion"])
+keys = st.sampled_from(
+    [
+        "weight",
+        "height",
+        "sex",
+        "age",
+        "birth_date",
+        "conditions",
+        "dose",
+        "days",
+        "titration",
+        "product",
+        "start",
+        "saline",
+        "premedication",
+        "dosing_weight",
+        "vial_rounding",
+        "first_infusion",
+    ]
+)
 
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.tuples(st.sampled_from(["patient", "order"]), keys, json_values), max_size=4))
 def test_any_malformed_document_gives_order_error_never_a_traceback(
-    edits: list[tuple[str, str, Any]]
+    edits: list[tuple[str, str, Any]],
 ) -> None:
     data = document()
     for table, key, value in edits:
@@ -142,7 +171,5 @@ def test_any_malformed_document_gives_order_error_never_a_traceback(
 @settings(max_examples=100, deadline=None)
 @given(json_values)
 def test_any_top_level_value_gives_order_error(value: Any) -> None:
-    try:
+    with contextlib.suppress(OrderError):
         parse(value)
-    except OrderError:
-        pass

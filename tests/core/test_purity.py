@@ -5,8 +5,18 @@ from pathlib import Path
 
 import ivig.core
 
-FORBIDDEN = ("django", "ninja", "psycopg", "sqlite3", "requests", "urllib", "http", "socket",
-             "weasyprint", "simple_history")
+FORBIDDEN = (
+    "django",
+    "ninja",
+    "psycopg",
+    "sqlite3",
+    "requests",
+    "urllib",
+    "http",
+    "socket",
+    "weasyprint",
+    "simple_history",
+)
 CORE = Path(ivig.core.__file__).parent
 
 

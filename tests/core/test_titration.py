@@ -27,7 +27,9 @@ def test_seed_chart_example_by_hand() -> None:
     resolved = titration.resolve(SEED_STEPS, Decimal(100), Decimal(20))
     assert [s.pump_rate_ml_h for s in resolved] == [10, 20, 30, 40]
     assert [s.rate_mg_kg_min for s in resolved] == [
-        Decimal("0.833333333333"), Decimal("1.666666666667"), Decimal("2.5"),
+        Decimal("0.833333333333"),
+        Decimal("1.666666666667"),
+        Decimal("2.5"),
         Decimal("3.333333333333"),
     ]
     sched = titration.schedule(resolved, Decimal(200))
@@ -69,8 +71,14 @@ def test_bivigam_rule_is_clamped_at_six_mg_kg_min() -> None:
     rule = TitrationRule(rate("0.5 mg/kg/min"), rate("0.8 mg/kg/min"), 20, rate("6 mg/kg/min"), 10)
     resolved = titration.resolve(rule, Decimal(100), Decimal(20))
     assert [s.rate_mg_kg_min for s in resolved] == [
-        Decimal("0.5"), Decimal("1.3"), Decimal("2.1"), Decimal("2.9"), Decimal("3.7"),
-        Decimal("4.5"), Decimal("5.3"), Decimal("6"),
+        Decimal("0.5"),
+        Decimal("1.3"),
+        Decimal("2.1"),
+        Decimal("2.9"),
+        Decimal("3.7"),
+        Decimal("4.5"),
+        Decimal("5.3"),
+        Decimal("6"),
     ]
     assert resolved[-1].clamped and resolved[-1].minutes is None
     assert resolved[0].minutes == 10 and resolved[1].minutes == 20

@@ -17,16 +17,21 @@ def test_pounds_convert_exactly_to_kilograms() -> None:
 
 @pytest.mark.parametrize(
     ("text", "kind"),
-    [("0.5 mL/kg/h", RateKind.ML_KG_H), ("0.01 mL/kg/min", RateKind.ML_KG_H),
-     ("0.5 mL/kg/hr", RateKind.ML_KG_H), ("1 mg/kg/min", RateKind.MG_KG_MIN),
-     ("30 mL/h", RateKind.ML_H), ("30 ml/hr", RateKind.ML_H)],
+    [
+        ("0.5 mL/kg/h", RateKind.ML_KG_H),
+        ("0.01 mL/kg/min", RateKind.ML_KG_H),
+        ("0.5 mL/kg/hr", RateKind.ML_KG_H),
+        ("1 mg/kg/min", RateKind.MG_KG_MIN),
+        ("30 mL/h", RateKind.ML_H),
+        ("30 ml/hr", RateKind.ML_H),
+    ],
 )
 def test_rates_in_every_label_unit_are_accepted(text: str, kind: RateKind) -> None:
     assert units.rate_kind(units.parse(text, "rate", Kind.RATE)) is kind
 
 
 def test_label_conversions_for_a_ten_percent_product() -> None:
-    # 1 mg/kg/min of a 10% product = 0.01 mL/kg/min = 0.6 mL/kg/h (product reference, unit convention)
+    # 1 mg/kg/min of a 10% product = 0.01 mL/kg/min = 0.6 mL/kg/h (product reference)
     q = units.parse("1 mg/kg/min", "rate", Kind.RATE)
     assert units.rate_to_ml_kg_h(q, Decimal(100), None) == Decimal("0.6")
     q = units.parse("0.01 mL/kg/min", "rate", Kind.RATE)
@@ -108,8 +113,15 @@ def test_mass_round_trip_through_pounds(kg: Decimal) -> None:
     assert abs(back - kg) <= Decimal("1e-9")
 
 
-@given(st.one_of(st.text(max_size=30), st.integers(), st.floats(allow_nan=True), st.none(),
-                 st.lists(st.integers(), max_size=2)))
+@given(
+    st.one_of(
+        st.text(max_size=30),
+        st.integers(),
+        st.floats(allow_nan=True),
+        st.none(),
+        st.lists(st.integers(), max_size=2),
+    )
+)
 def test_any_malformed_input_gives_a_quantity_error_never_a_traceback(value: object) -> None:
     for kind in Kind:
         try:

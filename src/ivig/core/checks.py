@@ -122,7 +122,7 @@ def effective_rate_ml_kg_h(plan: Plan, pump_ml_h: Decimal, nominal_ml_kg_h: Deci
     return max(nominal_ml_kg_h, pump_ml_h / plan.dosing.actual_kg)
 
 
-# --- Label context ---------------------------------------------------------------------------------
+# --- Label context ------------------------------------------------------------
 
 
 def _label_context(plan: Plan) -> tuple[IndicationLabel | None, list[IndicationLabel], str]:
@@ -146,8 +146,13 @@ def check_product_status(plan: Plan) -> list[Finding]:
     out = []
     p = plan.product
     if not p.marketed:
-        out.append(make("product_discontinued", _cite(plan, p.concentrations_mg_ml.source_ids),
-                        product=p.brand))
+        out.append(
+            make(
+                "product_discontinued",
+                _cite(plan, p.concentrations_mg_ml.source_ids),
+                product=p.brand,
+            )
+        )
     return out
 
 
@@ -209,7 +214,7 @@ def check_label_rates_known(plan: Plan) -> list[Finding]:
 
 @check
 def check_rates_against_label(plan: Plan) -> list[Finding]:
-    label, rows, how = _label_context(plan)
+    label, rows, _how = _label_context(plan)
     out: list[Finding] = []
     max_fact = label.max_rate if label else _strictest(r.max_rate for r in rows)
     initial = label.initial_rate if label else _strictest(r.initial_rate for r in rows)
@@ -305,7 +310,8 @@ def check_first_infusion(plan: Plan) -> list[Finding]:
     limit = units.rate_to_ml_kg_h(_q("first_infusion", "max_rate", Kind.RATE), None, None)
     assert limit is not None
     fast = [
-        s for s in plan.steps
+        s
+        for s in plan.steps
         if effective_rate_ml_kg_h(plan, s.pump_rate_ml_h, s.rate_ml_kg_h) > limit
     ]
     if not fast:
@@ -317,8 +323,10 @@ def check_first_infusion(plan: Plan) -> list[Finding]:
         return [make("first_infusion_unknown", source, rate=fmt_rate(top), limit=fmt_rate(limit))]
     if not first:
         return []
-    code = "product_switch_rate_above_advice" if why == "product_switch" else (
-        "first_infusion_rate_above_advice"
+    code = (
+        "product_switch_rate_above_advice"
+        if why == "product_switch"
+        else ("first_infusion_rate_above_advice")
     )
     previous = plan.document.patient.previous_product or ""
     return [
@@ -457,15 +465,23 @@ def check_contents(plan: Plan) -> list[Finding]:
             "hereditary_fructose_intolerance" in conditions
         ):
             out.append(
-                make("contraindication_unverified", _cite(plan, ci.source_ids), product=p.brand,
-                     text=ci.text)
+                make(
+                    "contraindication_unverified",
+                    _cite(plan, ci.source_ids),
+                    product=p.brand,
+                    text=ci.text,
+                )
             )
     if p.sorbitol.value and plan.age_years is not None:
         young = [c for c in p.contraindications if c.code == "age_under_2_years_sorbitol"]
         if young and plan.age_years < 2:
             out.append(
-                make("sorbitol_young_child", _cite(plan, young[0].source_ids), product=p.brand,
-                     text=young[0].text)
+                make(
+                    "sorbitol_young_child",
+                    _cite(plan, young[0].source_ids),
+                    product=p.brand,
+                    text=young[0].text,
+                )
             )
     return out
 
@@ -553,8 +569,10 @@ def check_pump_cap(plan: Plan) -> list[Finding]:
 def _dose_ranges(plan: Plan) -> tuple[list[Any], str, str]:
     """(regimens, where from, source) for the dose checks."""
     if plan.label is not None and plan.label.regimens:
-        return list(plan.label.regimens), "label", _cite(
-            plan, [s for r in plan.label.regimens for s in r.source_ids]
+        return (
+            list(plan.label.regimens),
+            "label",
+            _cite(plan, [s for r in plan.label.regimens for s in r.source_ids]),
         )
     if plan.indication is not None and plan.indication.usual_regimens:
         regs = plan.indication.usual_regimens
@@ -617,24 +635,33 @@ def check_dose(plan: Plan) -> list[Finding]:
     if origin == "none":
         out.append(make("dose_range_unknown", "Product catalogue", product=plan.product.brand))
         return out
-    matching = [
-        r for r in regimens
-        if r.dose_g_per_kg_min <= dose <= r.dose_g_per_kg_max
-    ]
+    matching = [r for r in regimens if r.dose_g_per_kg_min <= dose <= r.dose_g_per_kg_max]
     ranges = "; ".join(_regimen_text(r) for r in regimens)
     code = "dose_outside_label_range" if origin == "label" else "dose_outside_usual_range"
     if not matching:
         out.append(
-            make(code, source, dose=f"{fmt(dose, 2)} g/kg per course", ranges=ranges,
-                 product=plan.product.brand)
+            make(
+                code,
+                source,
+                dose=f"{fmt(dose, 2)} g/kg per course",
+                ranges=ranges,
+                product=plan.product.brand,
+            )
         )
     elif not any(_days_fit(r, order.days) for r in matching):
         out.append(
-            make("days_outside_range", source, days=str(order.days), ranges=ranges,
-                 origin="label" if origin == "label" else "usual regimen")
+            make(
+                "days_outside_range",
+                source,
+                days=str(order.days),
+                ranges=ranges,
+                origin="label" if origin == "label" else "usual regimen",
+            )
         )
-    if plan.indication is not None and plan.indication.max_course_g is not None and (
-        plan.course.dose_g > plan.indication.max_course_g
+    if (
+        plan.indication is not None
+        and plan.indication.max_course_g is not None
+        and (plan.course.dose_g > plan.indication.max_course_g)
     ):
         out.append(
             make(
@@ -646,8 +673,14 @@ def check_dose(plan: Plan) -> list[Finding]:
             )
         )
     if order.dose_basis in (DoseBasis.FIXED_COURSE, DoseBasis.FIXED_DAY):
-        out.append(make("dose_fixed_grams", "Order document", dose=order.dose.text,
-                        per_kg=f"{fmt(dose, 2)} g/kg"))
+        out.append(
+            make(
+                "dose_fixed_grams",
+                "Order document",
+                dose=order.dose.text,
+                per_kg=f"{fmt(dose, 2)} g/kg",
+            )
+        )
     return out
 
 
@@ -657,11 +690,23 @@ def check_label_age(plan: Plan) -> list[Finding]:
     if label is None or label.min_age_years is None:
         return []
     if plan.age_years is None:
-        return [make("age_unknown_for_label", _cite(plan, label.source_ids),
-                     population=label.population, product=plan.product.brand)]
+        return [
+            make(
+                "age_unknown_for_label",
+                _cite(plan, label.source_ids),
+                population=label.population,
+                product=plan.product.brand,
+            )
+        ]
     if plan.age_years < label.min_age_years:
-        return [make("age_below_label_population", _cite(plan, label.source_ids),
-                     population=label.population, product=plan.product.brand)]
+        return [
+            make(
+                "age_below_label_population",
+                _cite(plan, label.source_ids),
+                population=label.population,
+                product=plan.product.brand,
+            )
+        ]
     return []
 
 
@@ -672,39 +717,65 @@ def check_label_age(plan: Plan) -> list[Finding]:
 def check_weight_plausible(plan: Plan) -> list[Finding]:
     patient = plan.document.patient
     if plan.age_years is None:
-        return [make("weight_not_checked", "Growth reference", reason="the age is not given",
-                     reason_es="no se indicó la edad")]
+        return [
+            make(
+                "weight_not_checked",
+                "Growth reference",
+                reason="the age is not given",
+                reason_es="no se indicó la edad",
+            )
+        ]
     result = growth.weight_for_age(
         patient.sex, units.months_from_years(plan.age_years), patient.weight_kg
     )
     if result is None:
-        return [make("weight_not_checked", "Growth reference",
-                     reason="the growth reference covers ages up to 20 years",
-                     reason_es="la referencia de crecimiento llega hasta los 20 años")]
+        return [
+            make(
+                "weight_not_checked",
+                "Growth reference",
+                reason="the growth reference covers ages up to 20 years",
+                reason_es="la referencia de crecimiento llega hasta los 20 años",
+            )
+        ]
     weight = f"{fmt(patient.weight_kg, 1)} kg (given as {patient.weight.text})"
     if result.suspect_pounds_as_kg:
-        return [make("weight_possible_pounds_as_kg", result.reference, weight=weight,
-                     given=patient.weight.text, percentile=result.percentile_text)]
+        return [
+            make(
+                "weight_possible_pounds_as_kg",
+                result.reference,
+                weight=weight,
+                given=patient.weight.text,
+                percentile=result.percentile_text,
+            )
+        ]
     if result.suspect_kg_as_pounds:
-        return [make("weight_possible_kg_as_pounds", result.reference, weight=weight,
-                     given=patient.weight.text, percentile=result.percentile_text)]
+        return [
+            make(
+                "weight_possible_kg_as_pounds",
+                result.reference,
+                weight=weight,
+                given=patient.weight.text,
+                percentile=result.percentile_text,
+            )
+        ]
     if result.implausible:
-        return [make("weight_implausible_for_age", result.reference, weight=weight,
-                     percentile=result.percentile_text)]
+        return [
+            make(
+                "weight_implausible_for_age",
+                result.reference,
+                weight=weight,
+                percentile=result.percentile_text,
+            )
+        ]
     return []
 
 
 @check
 def check_dosing_weight_notes(plan: Plan) -> list[Finding]:
     out = []
-    for note in plan.dosing.notes:
-        source = "; ".join(
-            _cite_dosing_source(i) for i in note.source_ids
-        ) or "Dosing rules"
-        out.append(make(note.code, source, **note.params))
-    for note in plan.course.notes:
+    for note in (*plan.dosing.notes, *plan.course.notes):
         source = "; ".join(_cite_dosing_source(i) for i in note.source_ids) or "Dosing rules"
-        out.append(make(note.code, source, **note.params))
+        out.append(make(note.code, source, params=note.params))
     return out
 
 
@@ -725,17 +796,37 @@ def check_coherence(plan: Plan) -> list[Finding]:
     for prev, step in zip(plan.steps, plan.steps[1:], strict=False):
         if step.pump_rate_ml_h < prev.pump_rate_ml_h:
             if step.reason:
-                out.append(make("rate_falls_with_reason", "Order document", step=step.number,
-                                number=str(step.number), reason=step.reason))
+                out.append(
+                    make(
+                        "rate_falls_with_reason",
+                        "Order document",
+                        step=step.number,
+                        number=str(step.number),
+                        reason=step.reason,
+                    )
+                )
             else:
-                out.append(make("rate_falls_without_reason", "Order document", step=step.number,
-                                number=str(step.number),
-                                rate=fmt_rate(step.rate_ml_kg_h),
-                                previous=fmt_rate(prev.rate_ml_kg_h)))
+                out.append(
+                    make(
+                        "rate_falls_without_reason",
+                        "Order document",
+                        step=step.number,
+                        number=str(step.number),
+                        rate=fmt_rate(step.rate_ml_kg_h),
+                        previous=fmt_rate(prev.rate_ml_kg_h),
+                    )
+                )
     for step in plan.steps:
         if step.pump_rate_ml_h <= 0:
-            out.append(make("pump_rate_zero", "Order document", step=step.number,
-                            number=str(step.number), exact=f"{fmt(step.pump_exact_ml_h, 3)} mL/h"))
+            out.append(
+                make(
+                    "pump_rate_zero",
+                    "Order document",
+                    step=step.number,
+                    number=str(step.number),
+                    exact=f"{fmt(step.pump_exact_ml_h, 3)} mL/h",
+                )
+            )
     if plan.days:
         day = plan.days[0]
         sched = day.schedule
@@ -769,12 +860,13 @@ def check_secondary_sources(plan: Plan) -> list[Finding]:
     ids: set[str] = set()
     label, rows, _ = _label_context(plan)
     for row in [label] if label else rows:
-        for fact in (row.initial_rate, row.max_rate):
-            if fact is not None:
-                ids.update(fact.source_ids)
-    for fact in (plan.product.sorbitol, plan.product.sucrose, plan.product.maltose,
-                 plan.product.proline, plan.product.iga):
+        for rate_fact in (row.initial_rate, row.max_rate):
+            if rate_fact is not None:
+                ids.update(rate_fact.source_ids)
+    p = plan.product
+    for fact in (p.sorbitol, p.sucrose, p.maltose, p.proline):
         ids.update(fact.source_ids)
+    ids.update(p.iga.source_ids)
     provisional = sorted(
         i for i in ids if i in plan.catalogue.sources and plan.catalogue.sources[i].provisional
     )

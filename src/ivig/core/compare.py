@@ -7,6 +7,7 @@ the total time, and the wrong-field slip (a per-kg rate programmed as mL/h).
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -61,8 +62,14 @@ class Comparison:
 def compare(first: Plan, second: Plan) -> Comparison:
     out: list[Finding] = []
     if first.product.id != second.product.id:
-        out.append(make("compare_product_different", SOURCE, first=first.product.brand,
-                        second=second.product.brand))
+        out.append(
+            make(
+                "compare_product_different",
+                SOURCE,
+                first=first.product.brand,
+                second=second.product.brand,
+            )
+        )
     a_w, b_w = first.dosing.weight_kg, second.dosing.weight_kg
     if units.round_half_up(a_w, 2) != units.round_half_up(b_w, 2):
         out.append(
@@ -102,17 +109,26 @@ def compare(first: Plan, second: Plan) -> Comparison:
             )
     if len(first.days) != len(second.days):
         out.append(
-            make("compare_dose_different", SOURCE, day_number="all",
-                 first=f"{len(first.days)} day(s)", second=f"{len(second.days)} day(s)")
+            make(
+                "compare_dose_different",
+                SOURCE,
+                day_number="all",
+                first=f"{len(first.days)} day(s)",
+                second=f"{len(second.days)} day(s)",
+            )
         )
     sa = first.days[0].schedule.steps if first.days else ()
     sb = second.days[0].schedule.steps if second.days else ()
     pairs = _pairs(first, second)
     out.extend(_faster(sa, sb))
     for pair in pairs:
-        if pair.first and pair.second and pair.first.planned_minutes and (
-            pair.second.planned_minutes
-        ) and pair.second.planned_minutes < pair.first.planned_minutes:
+        if (
+            pair.first
+            and pair.second
+            and pair.first.planned_minutes
+            and (pair.second.planned_minutes)
+            and pair.second.planned_minutes < pair.first.planned_minutes
+        ):
             out.append(
                 make(
                     "compare_step_shorter",
@@ -136,8 +152,14 @@ def compare(first: Plan, second: Plan) -> Comparison:
         )
     out.extend(_wrong_field(first, second))
     if len(first.steps) != len(second.steps):
-        out.append(make("compare_step_count_different", SOURCE, first=str(len(first.steps)),
-                        second=str(len(second.steps))))
+        out.append(
+            make(
+                "compare_step_count_different",
+                SOURCE,
+                first=str(len(first.steps)),
+                second=str(len(second.steps)),
+            )
+        )
     if not out:
         out.append(make("compare_same", SOURCE))
     return Comparison(first, second, pairs, tuple(sorted(out, key=sort_key)))
@@ -160,15 +182,13 @@ def _rate_at(steps: tuple[ScheduleStep, ...], t: Decimal) -> Decimal | None:
     return None
 
 
-def _faster(
-    sa: tuple[ScheduleStep, ...], sb: tuple[ScheduleStep, ...]
-) -> list[Finding]:
+def _faster(sa: tuple[ScheduleStep, ...], sb: tuple[ScheduleStep, ...]) -> list[Finding]:
     """Overlay the two day-1 schedules in time; report each span where the second is faster."""
     bounds = sorted({s.start_min for s in (*sa, *sb)} | {s.end_min for s in (*sa, *sb)})
     out: list[Finding] = []
     span_start: Decimal | None = None
     span: tuple[Decimal, Decimal] | None = None
-    for left, right in zip(bounds, bounds[1:], strict=False):
+    for left, right in itertools.pairwise(bounds):
         mid = (left + right) / 2
         ra, rb = _rate_at(sa, mid), _rate_at(sb, mid)
         faster = rb is not None and ra is not None and rb > ra
@@ -255,8 +275,12 @@ def comparison_to_dict(c: Comparison, language: str = "en") -> dict[str, object]
             }
             for p in c.pairs
         ],
-        "first": {"dosing_weight_kg": num(c.first.dosing.weight_kg, 3),
-                  "findings": [finding_dict(f, language) for f in c.first.findings]},
-        "second": {"dosing_weight_kg": num(c.second.dosing.weight_kg, 3),
-                   "findings": [finding_dict(f, language) for f in c.second.findings]},
+        "first": {
+            "dosing_weight_kg": num(c.first.dosing.weight_kg, 3),
+            "findings": [finding_dict(f, language) for f in c.first.findings],
+        },
+        "second": {
+            "dosing_weight_kg": num(c.second.dosing.weight_kg, 3),
+            "findings": [finding_dict(f, language) for f in c.second.findings],
+        },
     }

@@ -224,7 +224,8 @@ def dosing_weight(patient: Patient, requested: str, on: date | None) -> DosingWe
             reasons.append("the actual weight is below the adjusted weight")
         if reasons:
             explanation = (
-                f"{pack['name']}: no adjustment because " + "; ".join(reasons)
+                f"{pack['name']}: no adjustment because "
+                + "; ".join(reasons)
                 + f". The dose uses the actual weight ({_fmt(actual)} kg)."
             )
             return actual_because("dosing_weight_rule_pack_actual", explanation, pack_ids)
@@ -398,14 +399,13 @@ def _best_combinations(limit: int, sizes: tuple[int, ...]) -> list[tuple[int, ..
 
 def _to_vials(combo: tuple[int, ...], sizes_g: tuple[Decimal, ...]) -> tuple[VialUse, ...]:
     return tuple(
-        VialUse(size, count) for size, count in sorted(zip(sizes_g, combo, strict=True),
-                                                       key=lambda p: -p[0]) if count
+        VialUse(size, count)
+        for size, count in sorted(zip(sizes_g, combo, strict=True), key=lambda p: -p[0])
+        if count
     )
 
 
-def _cover(
-    dose_g: Decimal, vial_sizes_g: tuple[Decimal, ...] | None
-) -> tuple[VialUse, ...] | None:
+def _cover(dose_g: Decimal, vial_sizes_g: tuple[Decimal, ...] | None) -> tuple[VialUse, ...] | None:
     """Fewest grams wasted (then fewest vials) to cover the dose with whole vials."""
     if not vial_sizes_g:
         return None

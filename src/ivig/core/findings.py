@@ -80,10 +80,12 @@ def make(
     day: int | None = None,
     step: int | None = None,
     severity: str | None = None,
-    **params: str,
+    params: Mapping[str, str] | None = None,
+    **named: str,
 ) -> Finding:
     """Build a finding from its code's templates. Unknown codes or missing params fail loudly."""
     spec = specs()[code]
+    params = {**(params or {}), **named}
     try:
         message = spec.message_en.format(**params)
         message_es = spec.message_es.format(**params)

@@ -20,7 +20,13 @@ from typing import Any
 
 from ivig.core import units
 from ivig.core.units import Kind, Quantity, QuantityError
-from ivig.core.vocabulary import BLOOD_GROUPS, CONDITIONS, DOSING_WEIGHT_METHODS, SEXES, VIAL_ROUNDING
+from ivig.core.vocabulary import (
+    BLOOD_GROUPS,
+    CONDITIONS,
+    DOSING_WEIGHT_METHODS,
+    SEXES,
+    VIAL_ROUNDING,
+)
 
 MAX_DAYS = 5  # the issue's and labels' course length: "over one to five days"
 MAX_STEPS = 40
@@ -148,12 +154,31 @@ class OrderDocument:
 # --- Field specifications: what each key accepts -------------------------------------------------
 
 PATIENT_KEYS = {
-    "name", "weight", "height", "sex", "birth_date", "age", "blood_group", "first_infusion",
-    "previous_product", "conditions",
+    "name",
+    "weight",
+    "height",
+    "sex",
+    "birth_date",
+    "age",
+    "blood_group",
+    "first_infusion",
+    "previous_product",
+    "conditions",
 }
 ORDER_KEYS = {
-    "product", "concentration", "indication", "dose", "days", "dosing_weight", "vial_rounding",
-    "start", "titration", "premedication", "saline", "prescriber", "notes",
+    "product",
+    "concentration",
+    "indication",
+    "dose",
+    "days",
+    "dosing_weight",
+    "vial_rounding",
+    "start",
+    "titration",
+    "premedication",
+    "saline",
+    "prescriber",
+    "notes",
 }
 STEP_KEYS = {"rate", "minutes", "reason"}
 RULE_KEYS = {"start", "increase_by", "every_minutes", "max", "first_step_minutes"}
@@ -199,9 +224,7 @@ class _Collector:
             return None
         return value
 
-    def integer(
-        self, value: object, field: str, low: int, high: int, *, what: str
-    ) -> int | None:
+    def integer(self, value: object, field: str, low: int, high: int, *, what: str) -> int | None:
         accepted = f"a whole number of {what} from {low} to {high}"
         if isinstance(value, bool) or not isinstance(value, int):
             if isinstance(value, str) and value.strip().isdigit():
@@ -399,7 +422,9 @@ def _parse_order(
     product_id = c.choice(table.get("product"), "order.product", product_ids)
     concentration = None
     if table.get("concentration") is not None:
-        concentration = c.quantity(table["concentration"], "order.concentration", Kind.CONCENTRATION)
+        concentration = c.quantity(
+            table["concentration"], "order.concentration", Kind.CONCENTRATION
+        )
     indication = c.choice(
         table.get("indication"), "order.indication", indication_ids, required=False
     )
@@ -471,8 +496,8 @@ def _dose_accepted() -> str:
 def _parse_titration(c: _Collector, value: object) -> tuple[Step, ...] | TitrationRule | None:
     field = "order.titration"
     accepted = (
-        "a list of steps such as [{rate = \"0.5 mL/kg/h\", minutes = 30}, ..., "
-        "{rate = \"2 mL/kg/h\"}] (the last step has no minutes), or a rule "
+        'a list of steps such as [{rate = "0.5 mL/kg/h", minutes = 30}, ..., '
+        '{rate = "2 mL/kg/h"}] (the last step has no minutes), or a rule '
         "{start = ..., increase_by = ..., every_minutes = ..., max = ...}"
     )
     if value is None:
@@ -530,7 +555,9 @@ def _parse_rule(c: _Collector, value: Mapping[str, Any]) -> TitrationRule | None
     for key in ("start", "increase_by", "every_minutes", "max"):
         if key not in table:
             c.add(f"{field}.{key}", None, "see the plan file documentation", "required in a rule")
-    start = c.quantity(table.get("start"), f"{field}.start", Kind.RATE) if "start" in table else None
+    start = (
+        c.quantity(table.get("start"), f"{field}.start", Kind.RATE) if "start" in table else None
+    )
     inc = (
         c.quantity(table.get("increase_by"), f"{field}.increase_by", Kind.RATE)
         if "increase_by" in table
@@ -560,7 +587,9 @@ def _parse_rule(c: _Collector, value: Mapping[str, Any]) -> TitrationRule | None
 def _parse_premedication(c: _Collector, value: object) -> tuple[Premedication, ...]:
     field = "order.premedication"
     if not isinstance(value, list):
-        c.add(field, value, "a list of {name = ..., dose = ..., minutes_before = ...}", "not a list")
+        c.add(
+            field, value, "a list of {name = ..., dose = ..., minutes_before = ...}", "not a list"
+        )
         return ()
     out = []
     for i, item in enumerate(value):
@@ -620,7 +649,9 @@ def read_document_file(path: Path) -> Mapping[str, Any]:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise OrderError([Problem("file", str(path), "a readable UTF-8 text file", str(exc))]) from exc
+        raise OrderError(
+            [Problem("file", str(path), "a readable UTF-8 text file", str(exc))]
+        ) from exc
     return read_document_text(text, name=str(path))
 
 

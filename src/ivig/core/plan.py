@@ -95,7 +95,7 @@ def build_plan(
     catalogue: Catalogue | None = None,
 ) -> Plan:
     """Validate and compute a plan. Raises OrderError (with every problem) on bad input."""
-    from ivig.core import checks
+    from ivig.core.checks import run_all
 
     catalogue = catalogue or load_catalogue()
     document = data if isinstance(data, OrderDocument) else parse_document(data, catalogue)
@@ -120,9 +120,7 @@ def build_plan(
         volume = dosing.volume_ml(day_dose.dose_g, concentration)
         sched = titration.schedule(steps, volume)
         start = order.start + timedelta(days=day_dose.day - 1) if order.start else None
-        end = (
-            start + timedelta(minutes=float(sched.duration_min)) if start is not None else None
-        )
+        end = start + timedelta(minutes=float(sched.duration_min)) if start is not None else None
         days.append(
             DayPlan(
                 day=day_dose.day,
@@ -151,7 +149,7 @@ def build_plan(
         today=today,
         age_years=patient.age_years(on),
     )
-    return replace(plan, findings=checks.run_all(plan))
+    return replace(plan, findings=run_all(plan))
 
 
 def _concentration(document: OrderDocument, product: Product) -> Decimal:
@@ -187,7 +185,14 @@ def _concentration(document: OrderDocument, product: Product) -> Decimal:
     value = given.to("mg/mL")
     if value not in options:
         raise OrderError(
-            [Problem("order.concentration", given.text, accepted, "not a concentration of this product")]
+            [
+                Problem(
+                    "order.concentration",
+                    given.text,
+                    accepted,
+                    "not a concentration of this product",
+                )
+            ]
         )
     return value
 

@@ -96,8 +96,17 @@ def _resolve_one(
         assert converted is not None
         per_kg = converted
         pump_exact = per_kg * dosing_weight_kg
-    return _step(number, rate.text, kind, minutes, reason, per_kg, pump_exact,
-                 concentration_mg_ml, clamped=False)
+    return _step(
+        number,
+        rate.text,
+        kind,
+        minutes,
+        reason,
+        per_kg,
+        pump_exact,
+        concentration_mg_ml,
+        clamped=False,
+    )
 
 
 def _step(
@@ -181,8 +190,17 @@ def _expand_rule(
         pump_exact = current if fixed else current * dosing_weight_kg
         text = _rule_step_text(rule, number, at_top, value > top)
         steps.append(
-            _step(number, text, kind, minutes, None, per_kg, pump_exact, concentration_mg_ml,
-                  clamped=value > top)
+            _step(
+                number,
+                text,
+                kind,
+                minutes,
+                None,
+                per_kg,
+                pump_exact,
+                concentration_mg_ml,
+                clamped=value > top,
+            )
         )
         if at_top or number >= MAX_RULE_STEPS:
             break

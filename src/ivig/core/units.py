@@ -18,12 +18,12 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
 from enum import Enum
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
 import pint
 
-_REGISTRY = pint.UnitRegistry(non_int_type=Decimal, cache_folder=None)
+_REGISTRY: Any = pint.UnitRegistry(non_int_type=Decimal, cache_folder=None)
 _Q = _REGISTRY.Quantity
 
 # A number: optional sign, digits with an optional decimal point. Scientific notation, commas
@@ -45,24 +45,24 @@ class QuantityError(ValueError):
 class Kind(Enum):
     """What a field accepts. The value is the plain-words description used in messages."""
 
-    MASS = "a body weight with a mass unit, e.g. \"20 kg\" or \"44 lb\""
-    LENGTH = "a height with a length unit, e.g. \"112 cm\" or \"44 in\""
-    DOSE_PER_KG = "a dose per kg of body weight, e.g. \"2 g/kg\" or \"400 mg/kg\""
-    DOSE_PER_KG_PER_DAY = "a daily dose per kg, e.g. \"400 mg/kg/day\" or \"1 g/kg/day\""
-    DOSE_FIXED = "a fixed dose in grams, e.g. \"40 g\""
-    DOSE_FIXED_PER_DAY = "a fixed daily dose, e.g. \"20 g/day\""
+    MASS = 'a body weight with a mass unit, e.g. "20 kg" or "44 lb"'
+    LENGTH = 'a height with a length unit, e.g. "112 cm" or "44 in"'
+    DOSE_PER_KG = 'a dose per kg of body weight, e.g. "2 g/kg" or "400 mg/kg"'
+    DOSE_PER_KG_PER_DAY = 'a daily dose per kg, e.g. "400 mg/kg/day" or "1 g/kg/day"'
+    DOSE_FIXED = 'a fixed dose in grams, e.g. "40 g"'
+    DOSE_FIXED_PER_DAY = 'a fixed daily dose, e.g. "20 g/day"'
     RATE = (
         "an infusion rate in mL/kg/h, mL/kg/min, mg/kg/min or a pump rate in mL/h, "
-        "e.g. \"0.5 mL/kg/h\", \"0.01 mL/kg/min\", \"1 mg/kg/min\" or \"30 mL/h\""
+        'e.g. "0.5 mL/kg/h", "0.01 mL/kg/min", "1 mg/kg/min" or "30 mL/h"'
     )
-    VOLUME = "a volume, e.g. \"250 mL\""
-    VOLUME_PER_KG = "a volume per kg of body weight, e.g. \"10 mL/kg\""
-    CONCENTRATION = "a concentration, e.g. \"100 mg/mL\""
-    TEMPERATURE = "a temperature in °C or °F, e.g. \"38.2 °C\" or \"100.4 °F\""
-    DURATION = "a duration, e.g. \"30 min\" or \"2 h\""
-    BMI = "a body-mass index, e.g. \"30 kg/m**2\""
-    AGE = "an age with its unit, e.g. \"6 years\" or \"18 months\""
-    MASS_CONCENTRATION_SMALL = "a content per mL, e.g. \"25 µg/mL\""
+    VOLUME = 'a volume, e.g. "250 mL"'
+    VOLUME_PER_KG = 'a volume per kg of body weight, e.g. "10 mL/kg"'
+    CONCENTRATION = 'a concentration, e.g. "100 mg/mL"'
+    TEMPERATURE = 'a temperature in °C or °F, e.g. "38.2 °C" or "100.4 °F"'
+    DURATION = 'a duration, e.g. "30 min" or "2 h"'
+    BMI = 'a body-mass index, e.g. "30 kg/m**2"'
+    AGE = 'an age with its unit, e.g. "6 years" or "18 months"'
+    MASS_CONCENTRATION_SMALL = 'a content per mL, e.g. "25 µg/mL"'
 
 
 class RateKind(Enum):
@@ -150,7 +150,7 @@ def _normalise_unit_text(text: str) -> str:
     return re.sub(r"\s+per\s+", "/", text.strip())
 
 
-@lru_cache(maxsize=None)
+@cache
 def _allowed(kind: Kind) -> frozenset[tuple[str, str]]:
     """The (numerator, denominator) dimension texts a kind accepts, derived from example units."""
     return frozenset(_parse_unit(example)[1:] for example in _EXAMPLE_UNITS[kind])

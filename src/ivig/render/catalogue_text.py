@@ -55,11 +55,18 @@ def product_text(catalogue: Catalogue, p: Product) -> str:
         return catalogue.cite(ids) if ids else "no source"
 
     lines = [f"{p.brand} — {p.manufacturer}" + ("" if p.marketed else " (discontinued)"), ""]
-    facts = [
+    facts: list[tuple[str, Fact[Any]]] = [
         ("Concentration (mg/mL)", p.concentrations_mg_ml),
-        ("Sucrose", p.sucrose), ("Maltose", p.maltose), ("Sorbitol", p.sorbitol),
-        ("Glucose", p.glucose), ("Proline", p.proline), ("Stabilizers", p.stabilizers),
-        ("Sodium", p.sodium), ("IgA", p.iga), ("Osmolality", p.osmolality), ("pH", p.ph),
+        ("Sucrose", p.sucrose),
+        ("Maltose", p.maltose),
+        ("Sorbitol", p.sorbitol),
+        ("Glucose", p.glucose),
+        ("Proline", p.proline),
+        ("Stabilizers", p.stabilizers),
+        ("Sodium", p.sodium),
+        ("IgA", p.iga),
+        ("Osmolality", p.osmolality),
+        ("pH", p.ph),
         ("Vial sizes (g)", p.vial_sizes_g),
     ]
     for name, fact in facts:
@@ -93,8 +100,13 @@ def product_text(catalogue: Catalogue, p: Product) -> str:
 def _rate_dict(fact: RateFact | None) -> dict[str, Any] | None:
     if fact is None:
         return None
-    return {"printed": [x.text for x in fact.printed], "rate_ml_kg_h": num(fact.governing_ml_kg_h, 4),
-            "minutes": fact.minutes, "mismatch": fact.mismatch, "sources": list(fact.source_ids)}
+    return {
+        "printed": [x.text for x in fact.printed],
+        "rate_ml_kg_h": num(fact.governing_ml_kg_h, 4),
+        "minutes": fact.minutes,
+        "mismatch": fact.mismatch,
+        "sources": list(fact.source_ids),
+    }
 
 
 def product_dict(catalogue: Catalogue, p: Product) -> dict[str, Any]:
@@ -104,34 +116,73 @@ def product_dict(catalogue: Catalogue, p: Product) -> dict[str, Any]:
             value = [float(v) if isinstance(v, Decimal) else v for v in value]
         elif isinstance(value, Decimal):
             value = float(value)
-        return {"value": value if f.known else "unknown", "note": f.note,
-                "sources": list(f.source_ids)}
+        return {
+            "value": value if f.known else "unknown",
+            "note": f.note,
+            "sources": list(f.source_ids),
+        }
 
     return {
-        "id": p.id, "brand": p.brand, "manufacturer": p.manufacturer, "marketed": p.marketed,
+        "id": p.id,
+        "brand": p.brand,
+        "manufacturer": p.manufacturer,
+        "marketed": p.marketed,
         "concentrations_mg_ml": fact(p.concentrations_mg_ml),
-        **{name: fact(getattr(p, name)) for name in (
-            "sucrose", "maltose", "sorbitol", "glucose", "proline", "stabilizers", "sodium",
-            "iga", "osmolality", "ph", "vial_sizes_g")},
-        "contraindications": [{"code": c.code, "text": c.text, "verified": c.verified,
-                               "sources": list(c.source_ids)} for c in p.contraindications],
+        **{
+            name: fact(getattr(p, name))
+            for name in (
+                "sucrose",
+                "maltose",
+                "sorbitol",
+                "glucose",
+                "proline",
+                "stabilizers",
+                "sodium",
+                "iga",
+                "osmolality",
+                "ph",
+                "vial_sizes_g",
+            )
+        },
+        "contraindications": [
+            {"code": c.code, "text": c.text, "verified": c.verified, "sources": list(c.source_ids)}
+            for c in p.contraindications
+        ],
         "at_risk_max_rate": _rate_dict(p.at_risk_max_rate),
         "indications": [
-            {"indication": r.indication, "population": r.population,
-             "initial_rate": _rate_dict(r.initial_rate), "max_rate": _rate_dict(r.max_rate),
-             "step": r.step.interval_text if r.step else None, "note": r.rates_note,
-             "sources": list(r.source_ids)}
+            {
+                "indication": r.indication,
+                "population": r.population,
+                "initial_rate": _rate_dict(r.initial_rate),
+                "max_rate": _rate_dict(r.max_rate),
+                "step": r.step.interval_text if r.step else None,
+                "note": r.rates_note,
+                "sources": list(r.source_ids),
+            }
             for r in p.indications
         ],
-        "sources": {i: catalogue.sources[i].cite() for i in sorted(_all_ids(p))
-                    if i in catalogue.sources},
+        "sources": {
+            i: catalogue.sources[i].cite() for i in sorted(_all_ids(p)) if i in catalogue.sources
+        },
     }
 
 
 def _all_ids(p: Product) -> set[str]:
     ids: set[str] = set()
-    for name in ("concentrations_mg_ml", "sucrose", "maltose", "sorbitol", "glucose", "proline",
-                 "stabilizers", "sodium", "iga", "osmolality", "ph", "vial_sizes_g"):
+    for name in (
+        "concentrations_mg_ml",
+        "sucrose",
+        "maltose",
+        "sorbitol",
+        "glucose",
+        "proline",
+        "stabilizers",
+        "sodium",
+        "iga",
+        "osmolality",
+        "ph",
+        "vial_sizes_g",
+    ):
         ids.update(getattr(p, name).source_ids)
     for c in p.contraindications:
         ids.update(c.source_ids)

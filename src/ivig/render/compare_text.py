@@ -19,8 +19,17 @@ def to_text(doc: dict[str, Any], first_name: str, second_name: str) -> str:
     for f in doc["findings"]:
         out.append(f"- {SEVERITY_LABEL[f['severity']]} [{f['code']}] {f['message']}")
     out.append("")
-    headers = ["step", "1st min", "2nd min", "1st mL/kg/h", "2nd mL/kg/h", "Δ mL/kg/h",
-               "1st mL/h", "2nd mL/h", "Δ mL/h"]
+    headers = [
+        "step",
+        "1st min",
+        "2nd min",
+        "1st mL/kg/h",
+        "2nd mL/kg/h",
+        "Δ mL/kg/h",
+        "1st mL/h",
+        "2nd mL/h",
+        "Δ mL/h",
+    ]
     rows = []
     for s in doc["steps"]:
         a, b = s["first"], s["second"]
@@ -28,13 +37,19 @@ def to_text(doc: dict[str, Any], first_name: str, second_name: str) -> str:
         def minutes(x: dict[str, Any] | None) -> str:
             return "—" if x is None else f"{x['end_min'] - x['start_min']:.1f}"
 
-        rows.append([
-            str(s["step"]), minutes(a), minutes(b),
-            _cell(a, "rate_ml_kg_h", 2), _cell(b, "rate_ml_kg_h", 2),
-            "—" if s["diff_ml_kg_h"] is None else f"{s['diff_ml_kg_h']:+.2f}",
-            _cell(a, "rate_ml_h", 1), _cell(b, "rate_ml_h", 1),
-            "—" if s["diff_ml_h"] is None else f"{s['diff_ml_h']:+.1f}",
-        ])
+        rows.append(
+            [
+                str(s["step"]),
+                minutes(a),
+                minutes(b),
+                _cell(a, "rate_ml_kg_h", 2),
+                _cell(b, "rate_ml_kg_h", 2),
+                "—" if s["diff_ml_kg_h"] is None else f"{s['diff_ml_kg_h']:+.2f}",
+                _cell(a, "rate_ml_h", 1),
+                _cell(b, "rate_ml_h", 1),
+                "—" if s["diff_ml_h"] is None else f"{s['diff_ml_h']:+.1f}",
+            ]
+        )
     widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
     out.append("  ".join(h.rjust(w) for h, w in zip(headers, widths, strict=True)))
     for r in rows:

@@ -16,13 +16,18 @@ def _n(value: float | None, unit: str = "", places: int | None = None) -> str:
 
 
 def _table(headers: list[str], rows: list[list[str]]) -> list[str]:
-    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h)
-              for i, h in enumerate(headers)]
+    widths = [
+        max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)
+    ]
     line = "  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))
     out = [line, "  ".join("-" * w for w in widths)]
     for r in rows:
-        out.append("  ".join(c.rjust(w) if c[:1].isdigit() else c.ljust(w)
-                             for c, w in zip(r, widths, strict=True)))
+        out.append(
+            "  ".join(
+                c.rjust(w) if c[:1].isdigit() else c.ljust(w)
+                for c, w in zip(r, widths, strict=True)
+            )
+        )
     return out
 
 
@@ -82,7 +87,9 @@ def to_text(doc: dict[str, Any]) -> str:
         out.append(f"Premedication: {pm['name']} {pm['dose'] or ''} {when}{at}".rstrip())
     if doc["saline"]:
         s = doc["saline"]
-        out.append(f"Saline: {s['given']} = {_n(s['volume_ml'], 'mL', 0)} {s['timing'] or ''}".rstrip())
+        out.append(
+            f"Saline: {s['given']} = {_n(s['volume_ml'], 'mL', 0)} {s['timing'] or ''}".rstrip()
+        )
     for day in doc["days"]:
         out.append("")
         head = f"Day {day['day']}"
@@ -102,8 +109,11 @@ def to_text(doc: dict[str, Any]) -> str:
         out.append(
             f"Total time {_duration(day['duration_min'])}"
             + (f", ends about {day['end'][11:]}" if day["end"] else "")
-            + ("   (* step cut short when the volume is in)" if any(
-                s["cut_short"] for s in day["steps"]) else "")
+            + (
+                "   (* step cut short when the volume is in)"
+                if any(s["cut_short"] for s in day["steps"])
+                else ""
+            )
         )
     out.append("")
     out.append(
