@@ -1,4 +1,4 @@
-"""`ivig triage FILE`: exit status 0 when evaluated (any level), 2 for bad input, never a traceback."""
+"""`ivig triage FILE`: exit 0 when evaluated (any level), 2 for bad input, never a traceback."""
 
 from __future__ import annotations
 
@@ -83,9 +83,7 @@ def test_patient_threshold_example_shows_the_threshold_and_why() -> None:
 
 
 def test_spanish_output() -> None:
-    result = runner.invoke(
-        app, ["triage", str(EXAMPLES / "infant-fever.toml"), "--language", "es"]
-    )
+    result = runner.invoke(app, ["triage", str(EXAMPLES / "infant-fever.toml"), "--language", "es"])
     assert result.exit_code == 0
     assert result.stdout.startswith("EMERGENCIA")
     assert "Si tiene dudas, llame." in result.stdout
@@ -99,7 +97,7 @@ def test_during_infusion_example_says_stop_the_infusion() -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ('[report]\ntemperature = 38.5\n', "report.temperature: a number without a unit"),
+        ("[report]\ntemperature = 38.5\n", "report.temperature: a number without a unit"),
         ('[report]\nfever_threshold = "38.3 °C"\n', "report.fever_threshold_reason"),
         ('[report]\nsymptoms = "stiff_neck"\n', "report.symptoms: expected a list"),
         ('[report]\ntemprature = "38 °C"\n', "report.temprature: unknown key"),
