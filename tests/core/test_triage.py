@@ -11,6 +11,7 @@ import json
 import re
 from decimal import Decimal
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -867,3 +868,12 @@ def test_malformed_mappings_raise_only_the_input_error(doc: Any) -> None:
             assert problem.message  # printable
         return
     evaluate(parsed)  # a mapping that was accepted must also be evaluable
+
+
+def test_docs_list_every_rule_and_symptom() -> None:
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "triage.md").read_text(encoding="utf-8")
+    ids = [rule.id for rule in DATA.rules] + [rule.id for rule in DATA.temperature_rules]
+    for name in [*ids, DATA.patient_threshold.id]:
+        assert f"| {name} |" in docs, name
+    for name in DATA.symptoms:
+        assert f"`{name}`" in docs, name
