@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -9,6 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import select_template
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -78,6 +81,11 @@ def _display_cm(measurement: Measurement | None) -> str | None:
     return f"{units.round_half_up(cm, 1)} cm"
 
 
+def _plans_template() -> Any:
+    """The plans section of the patient page: the plans app's fragment once it exists."""
+    return select_template(["plans/patient_plans.html", "patients/_plans_default.html"])
+
+
 @login_required
 def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
     patient = access.get_patient_for_user(request.user, patient_id)
@@ -104,6 +112,7 @@ def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
             "height_cm": _display_cm(height),
             "rows": rows,
             "plan_versions": patient.plan_versions.active().select_related("author"),
+            "plans_template": _plans_template(),
         },
     )
 
