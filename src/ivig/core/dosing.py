@@ -379,21 +379,26 @@ def _units_of(value: Decimal) -> int:
     return int((value / _TENTH).to_integral_value(rounding="ROUND_CEILING"))
 
 
+_COMBINATIONS: dict[tuple[int, ...], list[tuple[int, ...] | None]] = {}
+
+
 def _best_combinations(limit: int, sizes: tuple[int, ...]) -> list[tuple[int, ...] | None]:
-    """For every total 0..limit (in 0.1 g), the combination with the fewest vials, or None."""
-    best: list[tuple[int, ...] | None] = [None] * (limit + 1)
-    best[0] = tuple(0 for _ in sizes)
-    for total in range(1, limit + 1):
+    """For every total 0..limit (in 0.1 g), the combination with the fewest vials, or None.
+
+    The table for a set of vial sizes is kept and extended as larger totals are asked for."""
+    best = _COMBINATIONS.setdefault(sizes, [tuple(0 for _ in sizes)])
+    for total in range(len(best), limit + 1):
         choice: tuple[int, ...] | None = None
         for i, size in enumerate(sizes):
             prev = total - size
-            if prev < 0 or best[prev] is None:
+            previous = best[prev] if prev >= 0 else None
+            if previous is None:
                 continue
-            candidate = list(best[prev])  # type: ignore[arg-type]
+            candidate = list(previous)
             candidate[i] += 1
             if choice is None or sum(candidate) < sum(choice):
                 choice = tuple(candidate)
-        best[total] = choice
+        best.append(choice)
     return best
 
 

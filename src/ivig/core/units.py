@@ -132,7 +132,8 @@ def parse(value: object, field: str, kind: Kind) -> Quantity:
         raise QuantityError(field, value, accepted, "the number is not valid") from exc
     try:
         unit, numerator, denominator = _parse_unit(_normalise_unit_text(unit_text))
-    except (pint.errors.PintError, AttributeError, TypeError, ValueError, KeyError) as exc:
+    except Exception as exc:  # pint's parser can fail in many ways (even with
+        # AssertionError on unbalanced brackets, found by the property test): all mean "unknown".
         raise QuantityError(field, value, accepted, f"unknown unit {unit_text!r}") from exc
     if (numerator, denominator) not in _allowed(kind):
         raise QuantityError(
@@ -196,9 +197,23 @@ def parse_any(value: object, field: str, kinds: tuple[Kind, ...]) -> tuple[Kind,
 CONVERSION_PLACES = Decimal("1e-12")
 
 
+@lru_cache(maxsize=1024)
+def _factor(from_unit: str, to_unit: str) -> Decimal | None:
+    """pint's exact conversion factor between two multiplicative units (None for offset units
+    such as °C and °F, which pint converts itself). Cached: parsing unit names is the slow part."""
+    one = _Q(Decimal(1), from_unit)
+    if not one._is_multiplicative:
+        return None
+    return Decimal(one.to(to_unit).magnitude)
+
+
 def _convert(magnitude: Decimal, from_unit: str, to_unit: str) -> Decimal:
-    result = _Q(magnitude, from_unit).to(to_unit).magnitude
-    return Decimal(result).quantize(CONVERSION_PLACES, rounding=ROUND_HALF_UP)
+    factor = _factor(from_unit, to_unit)
+    if factor is None:
+        result = Decimal(_Q(magnitude, from_unit).to(to_unit).magnitude)
+    else:
+        result = magnitude * factor
+    return result.quantize(CONVERSION_PLACES, rounding=ROUND_HALF_UP)
 
 
 def rate_kind(quantity: Quantity) -> RateKind:
