@@ -87,7 +87,7 @@ def read_report_file(path: Path) -> Mapping[str, Any]:
     else:
         try:
             data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
+        except (tomllib.TOMLDecodeError, RecursionError) as exc:
             raise TriageInputError(
                 [InputProblem("file", str(path), "valid TOML", f"not valid TOML: {exc}")]
             ) from exc

@@ -7,6 +7,7 @@ if a name disappears from the data file, these tests fail instead of silently te
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import json
 import re
 from decimal import Decimal
@@ -877,3 +878,15 @@ def test_docs_list_every_rule_and_symptom() -> None:
         assert f"| {name} |" in docs, name
     for name in DATA.symptoms:
         assert f"`{name}`" in docs, name
+
+
+def test_docs_rule_tables_are_generated_from_the_current_data() -> None:
+    script = Path(__file__).resolve().parents[2] / "scripts" / "triage_rule_tables.py"
+    spec = importlib.util.spec_from_file_location("triage_rule_tables", script)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    docs = module.DOCS.read_text(encoding="utf-8")
+    assert module.replace_tables(docs, module.rule_tables(DATA)) == docs, (
+        "docs/triage.md is out of date: run python scripts/triage_rule_tables.py --write"
+    )

@@ -318,7 +318,6 @@ class TriageData:
     windows: Mapping[str, Mapping[str, Any]]
     organ_groups: Mapping[str, str]
     symptoms: Mapping[str, Symptom]
-    indications: Mapping[str, Mapping[str, str]]
     risk_factors: Mapping[str, RiskFactor]
     facts: Mapping[str, Fact]
     temperature_rules: tuple[TemperatureRule, ...]
@@ -413,7 +412,6 @@ _REQUIRED_TEXT = (
     "patient_threshold_not_reached",
     "age_unknown",
     "typical_window",
-    "repeated",
 )
 _HEADACHE_SYMPTOMS = ("mild_headache", "headache_not_settling", "sudden_severe_headache")
 _FEVER_SYMPTOMS = ("fever", "fever_after_kawasaki_ivig", "fever_infant_under_3_months")
@@ -582,18 +580,7 @@ def _parse_data(raw: Mapping[str, Any]) -> TriageData:
             r.fail(f"{where}.windows", "at least one window code is required")
         symptoms[name] = symptom
 
-    indications: dict[str, Mapping[str, str]] = {}
     catalogue_indications = _catalogue_indications()
-    for key, value in r.table(raw.get("indications"), "indications").items():
-        if key not in catalogue_indications:
-            r.fail(f"indications.{key}", "not an indication id of the catalogue")
-        t = r.table(value, f"indications.{key}")
-        if t.get("triage") not in ("kawasaki", "immunodeficiency", "none"):
-            r.fail(f"indications.{key}.triage", "expected kawasaki, immunodeficiency or none")
-        indications[key] = {
-            "triage": str(t.get("triage")),
-            "en": r.text(t, "en", f"indications.{key}"),
-        }
 
     risk_factors: dict[str, RiskFactor] = {}
     for name, value in r.table(raw.get("risk_factors"), "risk_factors").items():
@@ -613,8 +600,8 @@ def _parse_data(raw: Mapping[str, Any]) -> TriageData:
         )
         for code in factor.conditions - set(CONDITIONS):
             r.fail(f"{where}.conditions", f"{code!r} is not a condition of the plan vocabulary")
-        for code in factor.indications - set(indications):
-            r.fail(f"{where}.indications", f"unknown indication {code!r}")
+        for code in factor.indications - catalogue_indications:
+            r.fail(f"{where}.indications", f"{code!r} is not an indication id of the catalogue")
         for code in factor.symptoms - set(symptoms):
             r.fail(f"{where}.symptoms", f"unknown symptom {code!r}")
         risk_factors[name] = factor
@@ -850,7 +837,6 @@ def _parse_data(raw: Mapping[str, Any]) -> TriageData:
         windows=windows,
         organ_groups=organ_groups,
         symptoms=symptoms,
-        indications=indications,
         risk_factors=risk_factors,
         facts=facts,
         temperature_rules=tuple(temperature_rules),
@@ -958,7 +944,7 @@ def _raise_level(level: str, steps: int) -> str:
 
 def format_temperature(temperature_c: Decimal) -> str:
     """A temperature in °C and in °F, one decimal each, for people."""
-    quantity = units.parse(f"{temperature_c} °C", "temperature", Kind.TEMPERATURE)
+    quantity = units.parse(f"{temperature_c:f} °C", "temperature", Kind.TEMPERATURE)
     fahrenheit = quantity.to("degF")
     c = units.round_half_up(temperature_c, 1)
     f = units.round_half_up(fahrenheit, 1)
@@ -1092,10 +1078,10 @@ def evaluate(report: Report) -> TriageResult:
             ev.notes.append(
                 (
                     data.words("typical_window", "en").format(
-                        symptom=name, windows=window_words_en
+                        symptom=symptom.en, windows=window_words_en
                     ),
                     data.words("typical_window", "es").format(
-                        symptom=name, windows=window_words_es
+                        symptom=symptom.es, windows=window_words_es
                     ),
                 )
             )
@@ -1141,12 +1127,6 @@ def _risk_factor_facts(data: TriageData, report: Report, present: set[str]) -> N
             )
         ):
             present.add(factor.name)
-    if indication is not None and data.indications.get(indication, {}).get("triage") == "kawasaki":
-        present.add("kawasaki")
-    if indication is not None and (
-        data.indications.get(indication, {}).get("triage") == "immunodeficiency"
-    ):
-        present.add("immunodeficiency")
 
 
 def _time_facts(data: TriageData, report: Report, present: set[str], hours: Decimal | None) -> None:
@@ -1209,6 +1189,13 @@ def _temperature(ev: _Evaluation) -> None:
     fever_symptom = any(s in present for s in _FEVER_SYMPTOMS)
     if fever_symptom:
         present.update({"fever_present", "fever_by_call_threshold"})
+    patient_threshold = report.fever_threshold_c
+    if patient_threshold is not None:
+        ev.note(
+            "patient_threshold_used",
+            threshold=format_temperature(patient_threshold),
+            reason=report.fever_threshold_reason or "",
+        )
     temperature = report.temperature_c
     if temperature is None:
         present.add("temperature_not_measured")
@@ -1223,7 +1210,6 @@ def _temperature(ev: _Evaluation) -> None:
     measured_es = data.words("measured", "es").format(
         temperature=shown, route=data.words(f"route_{route}", "es")
     )
-    patient_threshold = report.fever_threshold_c
     fever = False
     call = False
     replaced: list[TemperatureRule] = []
@@ -1253,7 +1239,6 @@ def _temperature(ev: _Evaluation) -> None:
         pt = data.patient_threshold
         reason = report.fever_threshold_reason or ""
         threshold_words = format_temperature(patient_threshold)
-        ev.note("patient_threshold_used", threshold=threshold_words, reason=reason)
         if _for_comparison(temperature) >= _for_comparison(patient_threshold):
             fever = call = True
             suffix_en = f" ({threshold_words}: {reason}) {measured_en}"
