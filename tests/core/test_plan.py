@@ -269,3 +269,16 @@ def test_privigen_chronic_itp_maximum() -> None:
     assert f.severity == "error" and "2.4 mL/kg/h" in f.message
     ok = plan_of(adult, indication="itp_chronic", titration=_up_to("2.4 mL/kg/h"))
     assert "rate_above_label_max" not in codes(ok)
+
+
+def test_ontario_bmi_rule_never_gives_a_negative_dosing_weight() -> None:
+    # 4-year-old, 90 cm, 25 kg: BMI = 25 / 0.9² = 30.9 > 30, so Ontario asks for the adjusted
+    # weight; but Devine at 90 cm = 45.5 + 2.3 × (35.43 − 60) = −11.0 kg, and the "adjusted"
+    # weight would be −11.0 + 0.4 × 36.0 = 3.4 kg. The dose must use the actual 25 kg instead.
+    p = plan_of({"weight": "25 kg", "height": "90 cm", "birth_date": "2022-06-01"},
+                dosing_weight="ontario")
+    assert p.dosing.method == "actual"
+    assert p.dosing.weight_kg == D(25)
+    f = finding(p, "dosing_weight_formula_not_applicable")
+    assert "90.0 cm" in f.message and "BMI 30.9" in f.message
+    assert all(s.pump_rate_ml_h > 0 for s in p.steps)

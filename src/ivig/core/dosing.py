@@ -250,6 +250,18 @@ def dosing_weight(patient: Patient, requested: str, on: date | None) -> DosingWe
             if bmi > bmi_limit
             else f"height ≥ {_fmt(min_h)} cm and weight above {_fmt(weight_limit)} kg"
         )
+        if ideal <= 0:
+            # Devine is written for heights from 60 in; far below that it gives no weight at all,
+            # and an adjusted weight built on it would be meaningless (even negative).
+            explanation = (
+                f"{pack['name']}: {why}, but the Devine ideal-body-weight formula gives no "
+                f"positive weight at {_fmt(height_cm)} cm (it is written for heights from "
+                f"{_fmt(min_height)} cm), so the dose uses the actual weight ({_fmt(actual)} kg)."
+            )
+            result = actual_because(
+                "dosing_weight_formula_not_applicable", explanation, pack_ids + devine_ids
+            )
+            return replace(result, notes=result.notes + tuple(notes))
         result = _adjusted(patient, requested, actual, ideal, adjusted, bmi, pack_ids, pack["name"])
         return replace(
             result, explanation=f"{pack['name']}: {why}. " + result.explanation, notes=tuple(notes)
