@@ -111,8 +111,13 @@ def test_seed_has_no_errors(seed: Plan) -> None:
 def test_bloodstar_worked_check() -> None:
     # Male 175 cm = 68.8976 in; IBW = 50 + 2.3 × 8.8976 = 70.4646 kg ≈ 70.5.
     # DDW = 70.4646 + 0.4 × (100 − 70.4646) = 82.2787 kg ≈ 82.3.
-    p = plan_of(dict(ADULT, weight="100 kg"), indication="pi", dose="0.4 g/kg", days=1,
-                dosing_weight="bloodstar")
+    p = plan_of(
+        dict(ADULT, weight="100 kg"),
+        indication="pi",
+        dose="0.4 g/kg",
+        days=1,
+        dosing_weight="bloodstar",
+    )
     assert p.dosing.method == "adjusted"
     assert close(p.dosing.ideal_kg, "70.4646", "0.0001")
     assert close(p.dosing.weight_kg, "82.2787", "0.0001")
@@ -125,9 +130,13 @@ def test_ontario_bmi_above_30_is_adjusted() -> None:
     # BMI = 70 / 1.5² = 31.1 > 30 → adjusted.
     # IBW = 45.5 + 2.3 × (150/2.54 − 60) = 45.5 − 2.17323 = 43.32677 kg
     # adjusted = 43.32677 + 0.4 × (70 − 43.32677) = 53.99606 kg
-    p = plan_of({"birth_date": "1980-01-01", "height": "150 cm", "sex": "female",
-                 "weight": "70 kg"}, indication="pi", dose="0.4 g/kg", days=1,
-                dosing_weight="ontario")
+    p = plan_of(
+        {"birth_date": "1980-01-01", "height": "150 cm", "sex": "female", "weight": "70 kg"},
+        indication="pi",
+        dose="0.4 g/kg",
+        days=1,
+        dosing_weight="ontario",
+    )
     assert p.dosing.method == "adjusted"
     assert close(p.dosing.weight_kg, "53.99606", "0.0001")
     assert "BMI" in p.dosing.explanation
@@ -135,9 +144,13 @@ def test_ontario_bmi_above_30_is_adjusted() -> None:
 
 def test_ontario_bmi_exactly_30_uses_actual() -> None:
     # 67.5 kg / 1.5² = 30.0, not above 30; height below 152.4 cm → actual weight.
-    p = plan_of({"birth_date": "1980-01-01", "height": "150 cm", "sex": "female",
-                 "weight": "67.5 kg"}, indication="pi", dose="0.4 g/kg", days=1,
-                dosing_weight="ontario")
+    p = plan_of(
+        {"birth_date": "1980-01-01", "height": "150 cm", "sex": "female", "weight": "67.5 kg"},
+        indication="pi",
+        dose="0.4 g/kg",
+        days=1,
+        dosing_weight="ontario",
+    )
     assert p.dosing.method == "actual"
     assert p.dosing.weight_kg == D("67.5")
     assert "dosing_weight_rule_pack_actual" in codes(p)
@@ -216,19 +229,38 @@ def test_bivigam_rule_clamped_at_max() -> None:
     # Bivigam PI: 0.5 mg/kg/min for 10 min, + 0.8 every 20 min, up to 6 mg/kg/min.
     # At 100 mg/mL: 0.5 mg/kg/min = 0.3 mL/kg/h; +0.48 mL/kg/h; max 6 = 3.6 mL/kg/h.
     # Ramp: 0.3, 0.78, 1.26, 1.74, 2.22, 2.70, 3.18, then 3.66 > 3.6 → held at 3.6.
-    rule = {"start": "0.5 mg/kg/min", "increase_by": "0.8 mg/kg/min", "every_minutes": 20,
-            "max": "6 mg/kg/min", "first_step_minutes": 10}
-    p = plan_of(ADULT, product="bivigam", indication="pi", dose="0.8 g/kg", days=1,
-                titration=rule)
+    rule = {
+        "start": "0.5 mg/kg/min",
+        "increase_by": "0.8 mg/kg/min",
+        "every_minutes": 20,
+        "max": "6 mg/kg/min",
+        "first_step_minutes": 10,
+    }
+    p = plan_of(ADULT, product="bivigam", indication="pi", dose="0.8 g/kg", days=1, titration=rule)
     rates = [s.rate_ml_kg_h for s in p.steps]
-    assert rates == [D("0.3"), D("0.78"), D("1.26"), D("1.74"), D("2.22"), D("2.70"),
-                     D("3.18"), D("3.6")]
+    assert rates == [
+        D("0.3"),
+        D("0.78"),
+        D("1.26"),
+        D("1.74"),
+        D("2.22"),
+        D("2.70"),
+        D("3.18"),
+        D("3.6"),
+    ]
     assert p.steps[-1].clamped and p.steps[-1].minutes is None
     assert [s.minutes for s in p.steps[:3]] == [10, 20, 20]
     # 70 kg: pump 21.0, 54.6, 88.2, 121.8, 155.4, 189.0, 222.6, 252.0 mL/h
     assert [s.pump_rate_ml_h for s in p.steps] == [
-        D("21.0"), D("54.6"), D("88.2"), D("121.8"), D("155.4"), D("189.0"), D("222.6"),
-        D("252.0")]
+        D("21.0"),
+        D("54.6"),
+        D("88.2"),
+        D("121.8"),
+        D("155.4"),
+        D("189.0"),
+        D("222.6"),
+        D("252.0"),
+    ]
     f = finding(p, "rule_clamped_at_max")
     assert f.severity == "info" and "6 mg/kg/min" in f.message
     # Held exactly at the label maximum: not above it.
@@ -244,8 +276,11 @@ def test_bivigam_rule_clamped_at_max() -> None:
 
 
 def _up_to(top: str) -> list[dict[str, object]]:
-    return [{"rate": "0.5 mL/kg/h", "minutes": 30}, {"rate": "1 mL/kg/h", "minutes": 30},
-            {"rate": top}]
+    return [
+        {"rate": "0.5 mL/kg/h", "minutes": 30},
+        {"rate": "1 mL/kg/h", "minutes": 30},
+        {"rate": top},
+    ]
 
 
 def test_gammagard_liquid_at_5_ml_kg_h_is_above_the_stricter_figure() -> None:
@@ -275,10 +310,35 @@ def test_ontario_bmi_rule_never_gives_a_negative_dosing_weight() -> None:
     # 4-year-old, 90 cm, 25 kg: BMI = 25 / 0.9² = 30.9 > 30, so Ontario asks for the adjusted
     # weight; but Devine at 90 cm = 45.5 + 2.3 × (35.43 − 60) = −11.0 kg, and the "adjusted"
     # weight would be −11.0 + 0.4 × 36.0 = 3.4 kg. The dose must use the actual 25 kg instead.
-    p = plan_of({"weight": "25 kg", "height": "90 cm", "birth_date": "2022-06-01"},
-                dosing_weight="ontario")
+    p = plan_of(
+        {"weight": "25 kg", "height": "90 cm", "birth_date": "2022-06-01"}, dosing_weight="ontario"
+    )
     assert p.dosing.method == "actual"
     assert p.dosing.weight_kg == D(25)
-    f = finding(p, "dosing_weight_formula_not_applicable")
-    assert "90.0 cm" in f.message and "BMI 30.9" in f.message
+    # Ontario's own rule for children: under 18 and not meeting the height/weight criteria
+    # (height >= 152.4 cm and weight above 45.5 kg for girls) -> actual weight.
+    f = finding(p, "dosing_weight_rule_pack_actual")
+    assert "children under 18 years" in f.message
     assert all(s.pump_rate_ml_h > 0 for s in p.steps)
+
+
+def test_ontario_never_doses_above_the_actual_weight() -> None:
+    # 170 cm woman, 50 kg: Devine IBW = 45.5 + 2.3 × (66.93 − 60) = 61.4 kg; the "adjusted"
+    # weight 61.4 + 0.4 × (50 − 61.4) = 56.9 kg would exceed what she weighs.
+    p = plan_of(
+        {"weight": "50 kg", "height": "170 cm", "sex": "female", "birth_date": "1986-01-01"},
+        dosing_weight="ontario",
+    )
+    assert p.dosing.weight_kg == D(50)
+    assert "below the ideal weight" in finding(p, "dosing_weight_actual_below_ideal").message
+
+
+def test_ontario_adult_under_100_cm_with_bmi_over_30_uses_the_actual_weight() -> None:
+    # Devine gives no positive weight below about 100 cm: the adjusted weight is meaningless.
+    p = plan_of(
+        {"weight": "40 kg", "height": "95 cm", "sex": "female", "birth_date": "1980-01-01"},
+        dosing_weight="ontario",
+    )
+    assert p.dosing.weight_kg == D(40)
+    f = finding(p, "dosing_weight_formula_not_applicable")
+    assert "95.0 cm" in f.message

@@ -244,7 +244,25 @@ def dosing_weight(patient: Patient, requested: str, on: date | None) -> DosingWe
         )
     )
     assert bmi is not None
-    if bmi > bmi_limit or (height_cm >= min_h and actual > weight_limit):
+    child_age = units.years(units.parse(pack["children_under_age"], "dosing.toml", Kind.AGE))
+    meets_height_weight = height_cm >= min_h and actual > weight_limit
+    if age < child_age and not meets_height_weight:
+        explanation = (
+            f"{pack['name']}: children under {_fmt_age(child_age)} who do not meet the height "
+            f"and weight criteria are dosed on the actual weight ({_fmt(actual)} kg)."
+        )
+        result = actual_because("dosing_weight_rule_pack_actual", explanation, pack_ids)
+        return replace(result, notes=result.notes + tuple(notes))
+    if actual < ideal:
+        ids = data.sources("ideal_not_above_actual")
+        explanation = (
+            f"{pack['name']}: the actual weight ({_fmt(actual)} kg) is below the ideal weight "
+            f"({_fmt(ideal)} kg), so the dose uses the actual weight (never more than the "
+            "patient weighs)."
+        )
+        result = actual_because("dosing_weight_actual_below_ideal", explanation, pack_ids + ids)
+        return replace(result, notes=result.notes + tuple(notes))
+    if bmi > bmi_limit or meets_height_weight:
         why = (
             f"BMI {_fmt(bmi)} kg/m² is above {_fmt(bmi_limit)}"
             if bmi > bmi_limit
