@@ -155,7 +155,7 @@ def day_chart_svg(day: Mapping[str, Any], language: str = "en", *, chart_id: str
         f'font-size="12" fill="{RATE_COLOUR}">{escape(words["rate"])}</text>'
         f'<text transform="translate({WIDTH - 12} {TOP + plot_h / 2:.1f}) rotate(90)" '
         f'text-anchor="middle" font-size="12" fill="{VOLUME_COLOUR}">'
-        f'{escape(words["volume"])}</text>'
+        f"{escape(words['volume'])}</text>"
     )
     # Rate: a step line.
     points: list[str] = []

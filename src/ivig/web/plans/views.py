@@ -1,0 +1,555 @@
+"""Plan pages: the plan form with a live preview, versions, approval, comparison and printouts.
+
+Views are thin: they read the request, go through ``ivig.web.access``, build the order document
+with the forms, and call the core (``build_plan``, ``plan_to_dict``, ``compare``). Nothing
+clinical is computed here. Printouts are the same Django templates rendered by WeasyPrint.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import tomllib
+from datetime import datetime, timedelta
+from functools import cache
+from importlib import resources
+from typing import Any, cast
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+
+from ivig.core.catalogue import load_catalogue
+from ivig.core.compare import compare, comparison_to_dict
+from ivig.core.order import OrderError, Problem
+from ivig.core.plan import Plan, build_plan
+from ivig.render.plan_json import plan_to_dict
+from ivig.render.svg_chart import plan_chart_svgs
+from ivig.web import access
+from ivig.web.access import Action
+from ivig.web.accounts.models import User
+from ivig.web.patients.models import Patient
+from ivig.web.plans.forms import (
+    DEFAULT_PREMED_ROWS,
+    DEFAULT_STEP_ROWS,
+    MAX_ROWS,
+    PREMED_PREFIX,
+    STEP_PREFIX,
+    PlanForm,
+    PremedicationFormSet,
+    StepFormSet,
+    attach_problems,
+    initial_from_document,
+    order_document,
+    problem_text,
+    product_facts,
+    rows_from_data,
+)
+from ivig.web.plans.models import Approval, PlanKind, PlanVersion
+
+SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
+LANGUAGES = ("en", "es")
+
+
+def _language(request: HttpRequest | None = None) -> str:
+    wanted = (request.GET.get("lang") if request is not None else None) or get_language() or "en"
+    wanted = wanted[:2].lower()
+    return wanted if wanted in LANGUAGES else "en"
+
+
+def _user(request: HttpRequest) -> User:
+    """The logged-in user (every view here is behind ``login_required``)."""
+    return cast(User, request.user)
+
+
+def _today() -> Any:
+    return timezone.localdate()
+
+
+def compute(document: Any) -> tuple[Plan | None, tuple[Problem, ...]]:
+    """The plan for a stored or typed order document, or its problems."""
+    try:
+        return build_plan(document, today=_today()), ()
+    except OrderError as exc:
+        return None, exc.problems
+
+
+def digest(plan_dict: Any) -> str:
+    """A fingerprint of what was shown, so an approval can prove it approves exactly that."""
+    text = json.dumps(plan_dict, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def plan_display(plan_dict: dict[str, Any], language: str, prefix: str = "") -> dict[str, Any]:
+    """Template context for one plan dict: findings worst first, one chart per day."""
+    findings = sorted(
+        plan_dict.get("findings") or [], key=lambda f: SEVERITY_ORDER.get(f.get("severity"), 3)
+    )
+    charts = plan_chart_svgs(plan_dict, language, prefix=prefix)
+    days = [
+        {**day, "chart": mark_safe(chart)}
+        for day, chart in zip(plan_dict.get("days") or [], charts, strict=False)
+    ]
+    return {"plan": plan_dict, "findings": findings, "days": days}
+
+
+@cache
+def print_data() -> dict[str, Any]:
+    """Wording for printouts, each with its source (src/ivig/data/print.toml)."""
+    text = resources.files("ivig.data").joinpath("print.toml").read_text(encoding="utf-8")
+    return tomllib.loads(text)
+
+
+# --- The plan form -----------------------------------------------------------------------------
+
+
+def _defaults() -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]:
+    initial = {
+        "kind": PlanKind.PRESCRIBED,
+        "days": "1",
+        "dosing_weight": "actual",
+        "vial_rounding": "none",
+        "titration_form": "steps",
+    }
+    return initial, [{}] * DEFAULT_STEP_ROWS, [{}] * DEFAULT_PREMED_ROWS
+
+
+def _bound_forms(data: Any) -> tuple[PlanForm, Any, Any]:
+    return (
+        PlanForm(data),
+        StepFormSet(data, prefix=STEP_PREFIX),
+        PremedicationFormSet(data, prefix=PREMED_PREFIX),
+    )
+
+
+def _unbound_forms(
+    initial: dict[str, Any], steps: list[dict[str, Any]], premeds: list[dict[str, Any]]
+) -> tuple[PlanForm, Any, Any]:
+    return (
+        PlanForm(initial=initial),
+        StepFormSet(initial=steps[:MAX_ROWS], prefix=STEP_PREFIX),
+        PremedicationFormSet(initial=premeds[:MAX_ROWS], prefix=PREMED_PREFIX),
+    )
+
+
+def _row_action(
+    data: Any,
+) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]] | None:
+    """Add or remove a row of steps or premedication: re-render with the rows as typed."""
+    actions = ("add_step", "remove_step", "add_premed", "remove_premed")
+    if not any(name in data for name in actions):
+        return None
+    steps: list[dict[str, Any]] = rows_from_data(data, STEP_PREFIX, ("rate", "minutes"))
+    premeds: list[dict[str, Any]] = rows_from_data(
+        data, PREMED_PREFIX, ("name", "dose", "minutes_before")
+    )
+    if "add_step" in data:
+        steps.append({})
+    if "add_premed" in data:
+        premeds.append({})
+    for name, rows in (("remove_step", steps), ("remove_premed", premeds)):
+        if name in data:
+            with contextlib.suppress(ValueError, IndexError):
+                del rows[int(data[name])]
+    initial = {key: data.get(key) for key in PlanForm.base_fields if key in data}
+    initial["first_infusion"] = bool(data.get("first_infusion"))
+    return initial, steps, premeds
+
+
+def _check(patient: Patient, data: Any) -> dict[str, Any]:
+    """Bind the forms to the typed data and ask the core for the plan (or its problems)."""
+    form, steps, premeds = _bound_forms(data)
+    context: dict[str, Any] = {"form": form, "steps": steps, "premeds": premeds}
+    context["other_problems"] = []
+    context["document"] = None
+    context["plan_dict"] = None
+    if not (form.is_valid() and steps.is_valid() and premeds.is_valid()):
+        return context
+    document = order_document(patient, form, steps, premeds)
+    context["document"] = document
+    plan, problems = compute(document)
+    if plan is None:
+        context["other_problems"] = attach_problems(problems, form, steps, premeds)
+        return context
+    context["plan_dict"] = plan_to_dict(plan, _language())
+    return context
+
+
+def _facts_for(data: Any) -> dict[str, Any] | None:
+    if not data:
+        return None
+    return product_facts(
+        load_catalogue(), data.get("product") or "", data.get("indication") or None
+    )
+
+
+def _editor(request: HttpRequest, patient: Patient, supersedes: PlanVersion | None) -> HttpResponse:
+    context: dict[str, Any] = {
+        "patient": patient,
+        "supersedes": supersedes,
+        "other_problems": [],
+        "plan_dict": None,
+    }
+    if request.method == "POST":
+        rows = _row_action(request.POST)
+        if rows is not None:
+            form, steps, premeds = _unbound_forms(*rows)
+            context.update(form=form, steps=steps, premeds=premeds)
+        else:
+            context.update(_check(patient, request.POST))
+            if "save" in request.POST and context["plan_dict"] is not None:
+                form = context["form"]
+                with transaction.atomic():
+                    version = PlanVersion.objects.create(
+                        patient=patient,
+                        kind=form.cleaned_data["kind"],
+                        label=form.cleaned_data["label"].strip(),
+                        order_document=context["document"],
+                        author=_user(request),
+                        supersedes=supersedes,
+                    )
+                messages.success(request, _("Plan saved as a new version."))
+                return redirect("plans:detail", patient_id=patient.pk, version_id=version.pk)
+        context["facts"] = _facts_for(request.POST)
+    else:
+        if supersedes is not None:
+            initial, steps_initial, premeds_initial = initial_from_document(
+                supersedes.order_document
+            )
+            initial["kind"] = (
+                PlanKind.AMENDED if supersedes.kind == PlanKind.PRESCRIBED else supersedes.kind
+            )
+            initial["label"] = supersedes.label
+            steps_initial += [{}]
+        else:
+            initial, steps_initial, premeds_initial = _defaults()
+            if request.GET.get("kind") in PlanKind.values:
+                initial["kind"] = request.GET["kind"]
+        form, steps, premeds = _unbound_forms(initial, steps_initial, premeds_initial)
+        context.update(form=form, steps=steps, premeds=premeds, facts=None)
+    if context["plan_dict"] is not None:
+        context.update(plan_display(context["plan_dict"], _language()))
+    context["weight"] = patient.latest_weight()
+    context["weight_stale"] = patient.weight_is_stale()
+    return render(request, "plans/plan_form.html", context)
+
+
+@login_required
+def plan_create(request: HttpRequest, patient_id: int) -> HttpResponse:
+    patient = access.get_patient_for_user(request.user, patient_id, action=Action.EDIT_PLANS)
+    return _editor(request, patient, None)
+
+
+@login_required
+def plan_edit(request: HttpRequest, patient_id: int, version_id: int) -> HttpResponse:
+    """Editing never overwrites: saving makes a new version that supersedes this one."""
+    patient = access.get_patient_for_user(request.user, patient_id, action=Action.EDIT_PLANS)
+    version = get_object_or_404(patient.plan_versions.active(), pk=version_id)
+    return _editor(request, patient, version)
+
+
+@login_required
+def plan_preview(request: HttpRequest, patient_id: int) -> HttpResponse:
+    """The plan beside the form, as a fragment (HTMX posts here as you type). Saves nothing."""
+    patient = access.get_patient_for_user(request.user, patient_id, action=Action.EDIT_PLANS)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    context = _check(patient, request.POST)
+    context["facts"] = _facts_for(request.POST)
+    context["preview_errors"] = _preview_errors(context)
+    if context["plan_dict"] is not None:
+        context.update(plan_display(context["plan_dict"], _language(), prefix="preview-"))
+    return render(request, "plans/_preview.html", context)
+
+
+def _preview_errors(context: dict[str, Any]) -> list[str]:
+    """Every field error, with the field's label, for the preview panel."""
+    out = list(context.get("other_problems") or [])
+    for form in [context["form"], *context["steps"].forms, *context["premeds"].forms]:
+        for name, errors in form.errors.items():
+            label = form.fields[name].label if name in form.fields else ""
+            for error in errors:
+                out.append(f"{label}: {error}" if label else str(error))
+    return out
+
+
+# --- Versions ------------------------------------------------------------------------------------
+
+
+@login_required
+def plan_list(request: HttpRequest, patient_id: int) -> HttpResponse:
+    patient = access.get_patient_for_user(request.user, patient_id)
+    versions = patient.plan_versions.select_related("author", "supersedes").prefetch_related(
+        "superseded_by", "approvals"
+    )
+    return render(
+        request,
+        "plans/plan_list.html",
+        {
+            "patient": patient,
+            "can": access.permissions_for(request.user, patient),
+            "active": [v for v in versions if v.archived_at is None],
+            "archived": [v for v in versions if v.archived_at is not None],
+        },
+    )
+
+
+@login_required
+def plan_detail(request: HttpRequest, patient_id: int, version_id: int) -> HttpResponse:
+    patient = access.get_patient_for_user(request.user, patient_id)
+    version = get_object_or_404(patient.plan_versions.all(), pk=version_id)
+    language = _language()
+    plan, problems = compute(version.order_document)
+    context: dict[str, Any] = {
+        "patient": patient,
+        "version": version,
+        "can": access.permissions_for(request.user, patient),
+        "problems": [f"{p.field}: {problem_text(p)}" for p in problems],
+        "approval": version.approvals.select_related("approved_by").first(),
+        "newer": version.superseded_by.all(),
+    }
+    approval = context["approval"]
+    if plan is not None:
+        plan_dict = plan_to_dict(plan, language)
+        context["digest"] = digest(plan_dict)
+        context.update(plan_display(plan_dict, language))
+    if approval is not None:
+        snapshot = approval.snapshot
+        context["snapshot_valid"] = isinstance(snapshot, dict) and "days" in snapshot
+        if context["snapshot_valid"]:
+            context["snapshot"] = plan_display(snapshot, approval.language, prefix="approved-")
+        recomputed = plan_to_dict(plan, approval.language) if plan is not None else None
+        context["approval_differs"] = recomputed != snapshot
+    return render(request, "plans/plan_detail.html", context)
+
+
+@login_required
+def plan_archive(request: HttpRequest, patient_id: int, version_id: int) -> HttpResponse:
+    patient = access.get_patient_for_user(request.user, patient_id, action=Action.EDIT_PLANS)
+    version = get_object_or_404(patient.plan_versions.all(), pk=version_id)
+    if request.method == "POST":
+        if version.archived_at is None:
+            version.archived_at = timezone.now()
+            messages.success(request, _("Plan version archived. Nothing was deleted."))
+        else:
+            version.archived_at = None
+            messages.success(request, _("Plan version brought back from the archive."))
+        version.save(update_fields=["archived_at"])
+        return redirect("plans:detail", patient_id=patient.pk, version_id=version.pk)
+    return render(request, "plans/plan_archive.html", {"patient": patient, "version": version})
+
+
+@login_required
+def plan_approve(request: HttpRequest, patient_id: int, version_id: int) -> HttpResponse:
+    """Store exactly what the prescriber saw (refused if the plan changed since the page loaded)."""
+    patient = access.get_patient_for_user(request.user, patient_id, action=Action.APPROVE_PLANS)
+    version = get_object_or_404(patient.plan_versions.active(), pk=version_id)
+    if request.method != "POST":
+        return redirect("plans:detail", patient_id=patient.pk, version_id=version.pk)
+    language = _language()
+    plan, _problems = compute(version.order_document)
+    if plan is None:
+        messages.error(request, _("This plan has problems and cannot be approved."))
+        return redirect("plans:detail", patient_id=patient.pk, version_id=version.pk)
+    plan_dict = plan_to_dict(plan, language)
+    if request.POST.get("digest") != digest(plan_dict):
+        messages.error(
+            request,
+            _("The plan changed since the page was shown. Read it again, then approve."),
+        )
+        return redirect("plans:detail", patient_id=patient.pk, version_id=version.pk)
+    Approval.objects.create(
+        plan_version=version,
+        snapshot=plan_dict,
+        catalogue_version=plan.catalogue.version,
+        approved_by=_user(request),
+        language=language,
+    )
+    messages.success(request, _("Plan approved. The approval keeps what was shown."))
+    return redirect("plans:detail", patient_id=patient.pk, version_id=version.pk)
+
+
+# --- Comparison ----------------------------------------------------------------------------------
+
+
+@login_required
+def plan_compare(request: HttpRequest, patient_id: int) -> HttpResponse:
+    patient = access.get_patient_for_user(request.user, patient_id)
+    versions = list(patient.plan_versions.active().select_related("author"))
+    by_id = {str(v.pk): v for v in versions}
+
+    def latest(kind: str) -> PlanVersion | None:
+        return next((v for v in versions if v.kind == kind), None)
+
+    first = by_id.get(request.GET.get("first", "")) or latest(PlanKind.PRESCRIBED)
+    second = by_id.get(request.GET.get("second", "")) or latest(PlanKind.PUMP)
+    if second is None or second == first:
+        second = next((v for v in versions if v != first), None)
+    context: dict[str, Any] = {
+        "patient": patient,
+        "versions": versions,
+        "first": first,
+        "second": second,
+        "problems": [],
+    }
+    if first is not None and second is not None:
+        language = _language()
+        plan_a, problems_a = compute(first.order_document)
+        plan_b, problems_b = compute(second.order_document)
+        for version, problems in ((first, problems_a), (second, problems_b)):
+            context["problems"] += [f"{version}: {p.field}: {problem_text(p)}" for p in problems]
+        if plan_a is not None and plan_b is not None:
+            result = comparison_to_dict(compare(plan_a, plan_b), language)
+            result["findings"] = sorted(
+                result.get("findings") or [],  # type: ignore[call-overload]
+                key=lambda f: SEVERITY_ORDER.get(f.get("severity"), 3),
+            )
+            context["comparison"] = result
+            context["first_display"] = plan_display(plan_to_dict(plan_a, language), language, "a-")
+            context["second_display"] = plan_display(plan_to_dict(plan_b, language), language, "b-")
+    return render(request, "plans/plan_compare.html", context)
+
+
+# --- Printouts -----------------------------------------------------------------------------------
+
+
+def _print_context(
+    request: HttpRequest, patient: Patient, version: PlanVersion, language: str
+) -> dict[str, Any]:
+    plan, problems = compute(version.order_document)
+    context: dict[str, Any] = {
+        "patient": patient,
+        "version": version,
+        "language": language,
+        "problems": [f"{p.field}: {problem_text(p)}" for p in problems],
+        "words": print_words(language),
+        "printed_at": timezone.localtime(),
+        "printed_by": request.user,
+        "approval": version.approvals.select_related("approved_by").first(),
+    }
+    if plan is not None:
+        plan_dict = plan_to_dict(plan, language)
+        context.update(plan_display(plan_dict, language, prefix="print-"))
+        context["vitals"] = vitals_schedule(plan_dict, language)
+    return context
+
+
+def _cite(source_id: str) -> str:
+    source = print_data()["sources"][source_id]
+    return f"{source['document']}, {source['revision']}, {source['section']}"
+
+
+def print_words(language: str) -> dict[str, Any]:
+    """The printout wording from print.toml in one language, each part with its citation."""
+    data = print_data()
+    es = language == "es"
+    chart = data["chart"]
+    return {
+        "hydration": data["hydration"][language],
+        "hydration_source": _cite(data["hydration"]["source"]),
+        "vitals_source": _cite(data["vitals"]["source"]),
+        "premedication": data["premedication"][language],
+        "premedication_source": _cite(data["premedication"]["source"]),
+        "dose_unit_note": chart["dose_unit_note_es" if es else "dose_unit_note_en"],
+        "pounds_note": chart["pounds_note_es" if es else "pounds_note_en"],
+        "increase_rows": range(1, int(chart["increase_rows"]) + 1),
+        "chart_source": _cite(chart["source"]),
+    }
+
+
+def _clock_after(start: str | None, minutes: int) -> str | None:
+    """The clock time ``minutes`` after an ISO start ("2026-12-01T08:30"), or None."""
+    if not start:
+        return None
+    try:
+        return (datetime.fromisoformat(start) + timedelta(minutes=minutes)).strftime("%H:%M")
+    except ValueError:
+        return None
+
+
+def vitals_schedule(plan_dict: dict[str, Any], language: str = "en") -> list[dict[str, Any]]:
+    """When to take vitals on each day: before, at 15 min, at each rate change, end, after.
+
+    The times are read off the engine's step table (no clinical arithmetic); the list of moments
+    and its source are in print.toml.
+    """
+    out = []
+    for day in plan_dict.get("days") or []:
+        steps = day.get("steps") or []
+        if not steps:
+            continue
+        moments = [{"when": "before", "time": steps[0].get("start_time")}]
+        moments.append({"when": "at_15", "time": _clock_after(day.get("start"), 15)})
+        for step in steps[1:]:
+            moments.append(
+                {
+                    "when": "rate_change",
+                    "time": step.get("start_time"),
+                    "rate_ml_h": step.get("rate_ml_h"),
+                }
+            )
+        moments.append({"when": "end", "time": steps[-1].get("end_time")})
+        moments.append({"when": "after"})
+        vitals = print_data()["vitals"]
+        for moment in moments:
+            moment["text"] = vitals[moment["when"]][language].format(
+                time=moment.get("time") or "__:__", rate=moment.get("rate_ml_h", "")
+            )
+        out.append({"day": day.get("day"), "date": day.get("date"), "moments": moments})
+    return out
+
+
+def _pdf(html: str, filename: str) -> HttpResponse:
+    from weasyprint import HTML  # heavy: import only when a PDF is asked for
+
+    pdf = HTML(string=html).write_pdf()
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def _version_for_print(
+    request: HttpRequest, patient_id: int, version_id: int
+) -> tuple[Patient, PlanVersion, str]:
+    patient = access.get_patient_for_user(request.user, patient_id)
+    version = get_object_or_404(patient.plan_versions.all(), pk=version_id)
+    return patient, version, _language(request)
+
+
+@login_required
+def plan_print(request: HttpRequest, patient_id: int, version_id: int) -> HttpResponse:
+    patient, version, language = _version_for_print(request, patient_id, version_id)
+    with translation.override(language):
+        context = _print_context(request, patient, version, language)
+        context["screen"] = True
+        return render(request, "plans/print/plan.html", context)
+
+
+@login_required
+def plan_pdf(request: HttpRequest, patient_id: int, version_id: int) -> HttpResponse:
+    patient, version, language = _version_for_print(request, patient_id, version_id)
+    with translation.override(language):
+        context = _print_context(request, patient, version, language)
+        html = render_to_string("plans/print/plan.html", context, request=request)
+    return _pdf(html, f"ivig-plan-{version.pk}-{language}.pdf")
+
+
+@login_required
+def blank_chart(request: HttpRequest) -> HttpResponse:
+    """The family's paper chart (the seed's), blank, in English or Spanish; no patient data."""
+    language = _language(request)
+    with translation.override(language):
+        context = {"language": language, "words": print_words(language), "screen": True}
+        if request.GET.get("format") == "pdf":
+            context["screen"] = False
+            html = render_to_string("plans/print/blank_chart.html", context, request=request)
+            return _pdf(html, f"ivig-infusion-chart-{language}.pdf")
+        return render(request, "plans/print/blank_chart.html", context)
