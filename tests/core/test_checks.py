@@ -410,3 +410,12 @@ def test_kawasaki_dose_in_range() -> None:
 def test_label_age_at_or_above_population() -> None:
     p = plan_of(adult(), indication="itp_chronic")
     assert not codes(p) & {"age_below_label_population", "age_unknown_for_label"}
+
+
+def test_a_child_on_an_adults_only_label_row_is_flagged() -> None:
+    # Panzyga's chronic ITP row says "adults" with no number: read as 18 and over (rules.toml).
+    child = plan_of(product="panzyga", indication="itp_chronic")
+    f = next(f for f in child.findings if f.code == "age_below_label_population")
+    assert f.severity == "warning" and "Design choice" in f.source
+    grown_up = plan_of(adult(), product="panzyga", indication="itp_chronic")
+    assert "age_below_label_population" not in codes(grown_up)

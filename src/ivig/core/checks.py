@@ -687,22 +687,29 @@ def check_dose(plan: Plan) -> list[Finding]:
 @check
 def check_label_age(plan: Plan) -> list[Finding]:
     label = plan.label
-    if label is None or label.min_age_years is None:
+    if label is None:
+        return []
+    minimum = label.min_age_years
+    source = _cite(plan, label.source_ids)
+    if minimum is None and label.adults_only:
+        minimum = units.years(_q("label_population", "adult_age", Kind.AGE))
+        source += "; " + _rule_sources(plan, "label_population")
+    if minimum is None:
         return []
     if plan.age_years is None:
         return [
             make(
                 "age_unknown_for_label",
-                _cite(plan, label.source_ids),
+                source,
                 population=label.population,
                 product=plan.product.brand,
             )
         ]
-    if plan.age_years < label.min_age_years:
+    if plan.age_years < minimum:
         return [
             make(
                 "age_below_label_population",
-                _cite(plan, label.source_ids),
+                source,
                 population=label.population,
                 product=plan.product.brand,
             )
