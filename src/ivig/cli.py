@@ -165,6 +165,43 @@ def triage(
     raise typer.Exit(triage_command(file, format, language))
 
 
+@app.command()
+def calendar(
+    file: Path,
+    out: Path | None = typer.Option(None, "--out", help="Write the .ics here (default: stdout)"),
+    name: str | None = typer.Option(
+        None, "--name", help="Put this name in every event title (left out by default)"
+    ),
+    language: str = typer.Option("en", "--language", help="en or es"),
+    next_course_days: int | None = typer.Option(
+        None, "--next-course-days", min=1, help="Add the next course this many days after day 1"
+    ),
+) -> None:
+    """Care calendar (.ics): hydration, premedication, infusions, check-ins, vaccine notes."""
+    from ivig.core.timeline import TimelineError, care_timeline
+    from ivig.render.ical import to_ical
+
+    if language not in ("en", "es"):
+        _fail([f"--language: not a language. Given: {language!r}. Accepted: en, es."])
+    result = _load_plan(file, _today(None))
+    try:
+        events = care_timeline(result, next_course_interval_days=next_course_days)
+    except TimelineError as exc:
+        _fail([f"{file}: {exc}"])
+    title = "Plan de IVIG" if language == "es" else "IVIG care plan"
+    data = to_ical(
+        events,
+        calendar_name=f"{title}: {name}" if name else title,
+        include_patient_name=name,
+        language=language,
+    )
+    if out is None:
+        typer.echo(data.decode("utf-8"), nl=False)
+    else:
+        out.write_bytes(data)
+        typer.echo(f"Wrote {len(events)} events to {out}", err=True)
+
+
 def main() -> None:
     app()
 
