@@ -29,6 +29,7 @@ from importlib import resources
 from typing import Any
 
 from ivig.core import units
+from ivig.core.order import Problem
 from ivig.core.units import Kind, QuantityError
 from ivig.core.vocabulary import BLOOD_GROUPS, CONDITIONS
 
@@ -46,18 +47,8 @@ _COMPARE_PLACES = Decimal("1e-9")
 # --- Errors -------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class InputProblem:
-    """One thing wrong with a report: the field, what was given, what is accepted."""
-
-    field: str
-    given: object
-    accepted: str
-    problem: str
-
-    @property
-    def message(self) -> str:
-        return f"{self.field}: {self.problem}. Given: {self.given!r}. Accepted: {self.accepted}."
+# One thing wrong with a report: the same shape as a problem in an order document.
+InputProblem = Problem
 
 
 class TriageInputError(ValueError):
