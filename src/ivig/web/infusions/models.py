@@ -1,0 +1,196 @@
+"""Records of what happened in the chair and in the days after, against an approved plan.
+
+- ``Infusion``: one day of an approved plan (the ``Approval`` snapshot is the plan it follows).
+- ``InfusionEvent``: an append-only log (rate changes, pauses, vitals, symptoms, vials...). A
+  correction is a *new* event pointing at the one it corrects; nothing is edited or deleted.
+- ``CheckIn``: a follow-up due after the last day ends; the answers and their triage are kept.
+- ``HydrationEntry`` and ``FluidLimit``: drinks recorded by the family, and a limit the care team
+  may set for heart or kidney patients (shown instead of "drink plenty").
+
+Models store inputs and records only; numbers are computed by ``ivig.core.infusion_checks``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from ivig.web.patients.models import Patient
+from ivig.web.plans.models import Approval
+
+
+class AppendOnlyError(RuntimeError):
+    """An attempt to change or delete a record of the append-only log."""
+
+
+class Infusion(models.Model):
+    approval = models.ForeignKey(
+        Approval,
+        on_delete=models.PROTECT,
+        related_name="infusions",
+        verbose_name=_("approved plan"),
+    )
+    patient = models.ForeignKey(
+        Patient, on_delete=models.PROTECT, related_name="infusions", verbose_name=_("patient")
+    )
+    day = models.PositiveSmallIntegerField(_("day of the course"))
+    started_at = models.DateTimeField(_("started"))
+    ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("infusion")
+        verbose_name_plural = _("infusions")
+        ordering = ["-started_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.patient} – day {self.day} – {self.started_at:%Y-%m-%d}"
+
+    @property
+    def snapshot(self) -> dict[str, Any]:
+        return dict(self.approval.snapshot)
+
+    @property
+    def is_last_day(self) -> bool:
+        days = [int(d["day"]) for d in self.snapshot.get("days", [])]
+        return not days or self.day >= max(days)
+
+    def current_events(self) -> list[InfusionEvent]:
+        """Events in time order, without the ones a later correction replaced."""
+        events = list(self.events.select_related("recorded_by").order_by("at", "pk"))
+        corrected = {e.corrects_id for e in events if e.corrects_id}
+        return [e for e in events if e.pk not in corrected and e.kind != EventKind.CORRECTION]
+
+
+class EventKind(models.TextChoices):
+    RATE_CHANGE = "rate_change", _("Rate change")
+    PAUSE = "pause", _("Pause")
+    RESUME = "resume", _("Resume")
+    STOP = "stop", _("Stop")
+    VITALS = "vitals", _("Vitals")
+    SYMPTOM = "symptom", _("Symptoms")
+    PREMEDICATION = "premedication", _("Premedication")
+    FLUID = "fluid", _("Fluids")
+    VIAL = "vial", _("Vial")
+    NOTE = "note", _("Note")
+    CORRECTION = "correction", _("Correction (withdraws an entry)")
+
+
+class InfusionEvent(models.Model):
+    infusion = models.ForeignKey(
+        Infusion, on_delete=models.PROTECT, related_name="events", verbose_name=_("infusion")
+    )
+    at = models.DateTimeField(_("time"))
+    kind = models.CharField(_("kind"), max_length=20, choices=EventKind.choices)
+    data = models.JSONField(_("data"), default=dict)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(_("recorded"), auto_now_add=True)
+    corrects = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="corrections",
+        verbose_name=_("corrects"),
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("infusion event")
+        verbose_name_plural = _("infusion events")
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.at:%H:%M}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None and not kwargs.pop("_allow_update", False):
+            raise AppendOnlyError("infusion events are append-only: record a correction")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        raise AppendOnlyError("infusion events are never deleted: record a correction")
+
+
+class CheckIn(models.Model):
+    infusion = models.ForeignKey(
+        Infusion, on_delete=models.PROTECT, related_name="checkins", verbose_name=_("infusion")
+    )
+    patient = models.ForeignKey(
+        Patient, on_delete=models.PROTECT, related_name="checkins", verbose_name=_("patient")
+    )
+    due_at = models.DateTimeField(_("due"))
+    hours_after_end = models.DecimalField(_("hours after the end"), max_digits=6, decimal_places=1)
+    label = models.CharField(_("label"), max_length=200)
+    focus = models.JSONField(_("what to ask about"), default=dict)
+    tiers = models.JSONField(_("tiers"), default=list)
+    answered_at = models.DateTimeField(_("answered"), null=True, blank=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    answers = models.JSONField(_("answers"), default=dict, blank=True)
+    triage = models.JSONField(_("triage result"), default=dict, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("check-in")
+        verbose_name_plural = _("check-ins")
+        ordering = ["due_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.patient} – {self.label}"
+
+
+class HydrationEntry(models.Model):
+    patient = models.ForeignKey(
+        Patient, on_delete=models.PROTECT, related_name="hydration", verbose_name=_("patient")
+    )
+    at = models.DateTimeField(_("time"))
+    volume = models.CharField(_("volume as entered"), max_length=40)
+    volume_ml = models.DecimalField(_("volume in mL"), max_digits=8, decimal_places=1)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(_("recorded"), auto_now_add=True)
+    archived_at = models.DateTimeField(_("archived"), null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("drink")
+        verbose_name_plural = _("drinks")
+        ordering = ["-at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.volume} {self.at:%Y-%m-%d %H:%M}"
+
+
+class FluidLimit(models.Model):
+    """A limit on fluids set by the care team (heart or kidney patients), with the reason."""
+
+    patient = models.ForeignKey(
+        Patient, on_delete=models.PROTECT, related_name="fluid_limits", verbose_name=_("patient")
+    )
+    limit = models.CharField(_("limit per 24 h"), max_length=40)
+    limit_ml = models.DecimalField(_("limit in mL per 24 h"), max_digits=8, decimal_places=1)
+    reason = models.CharField(_("reason"), max_length=300)
+    set_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    set_at = models.DateTimeField(_("set"), auto_now_add=True)
+    archived_at = models.DateTimeField(_("archived"), null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("fluid limit")
+        verbose_name_plural = _("fluid limits")
+        ordering = ["-set_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.limit} ({self.reason})"

@@ -1,0 +1,345 @@
+"""Record keeping for the infusion log: thin glue between the models and the pure core.
+
+Views call these; they never compute clinical numbers themselves.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from ivig.core import triage
+from ivig.core.infusion_checks import (
+    checkin_schedule,
+    checkin_tiers,
+    delivered_ml,
+    fmt,
+    planned_cumulative_ml,
+    planned_step_at,
+    planned_steps,
+)
+from ivig.web.infusions.models import CheckIn, EventKind, Infusion, InfusionEvent
+from ivig.web.patients.models import Patient
+
+
+def minutes_since_start(infusion: Infusion, at: datetime) -> Decimal:
+    return Decimal(str((at - infusion.started_at).total_seconds())) / 60
+
+
+def record(
+    infusion: Infusion,
+    kind: str,
+    at: datetime,
+    data: dict[str, Any],
+    user: Any,
+    corrects: InfusionEvent | None = None,
+) -> InfusionEvent:
+    return InfusionEvent.objects.create(
+        infusion=infusion, kind=kind, at=at, data=data, recorded_by=user, corrects=corrects
+    )
+
+
+# --- Triage
+
+
+def triage_document(
+    patient: Patient,
+    snapshot: dict[str, Any],
+    report: dict[str, Any],
+    today: date,
+) -> dict[str, Any]:
+    course = snapshot.get("course") or {}
+    patient_part: dict[str, Any] = {
+        "birth_date": patient.birth_date.isoformat(),
+        "conditions": list(patient.conditions),
+        "blood_group": patient.blood_group,
+    }
+    course_part: dict[str, Any] = {}
+    if course.get("indication"):
+        course_part["indication"] = course["indication"]
+    return {"report": report, "patient": patient_part, "course": course_part, "today": today}
+
+
+def run_triage(
+    patient: Patient, snapshot: dict[str, Any], report: dict[str, Any], language: str
+) -> dict[str, Any]:
+    """Triage a report; raises TriageInputError on bad input. Facts the patient's record gives
+    (age, conditions, blood group, indication) are added; if the record itself is refused (an
+    unknown code), the report is triaged without them (a missing fact counts as risky)."""
+    today = timezone.localdate()
+    try:
+        parsed = triage.report_from_mapping(triage_document(patient, snapshot, report, today))
+    except triage.TriageInputError as exc:
+        if any(p.field.startswith("report.") for p in exc.problems):
+            raise
+        parsed = triage.report_from_mapping({"report": report, "today": today})
+    result = triage.evaluate(parsed)
+    return triage.result_to_dict(result, "es" if language.startswith("es") else "en")
+
+
+# --- Ending an infusion and the check-ins
+
+
+@transaction.atomic
+def end_infusion(infusion: Infusion, at: datetime) -> list[CheckIn]:
+    """Mark the infusion ended; after the last day, create the check-ins (once)."""
+    if infusion.ended_at is None:
+        infusion.ended_at = at
+        infusion.save(update_fields=["ended_at"])
+    if not infusion.is_last_day or infusion.checkins.exists():
+        return []
+    patient = infusion.patient
+    tiers = checkin_tiers(infusion.snapshot, patient.conditions)
+    created = []
+    for planned in checkin_schedule(tiers):
+        created.append(
+            CheckIn.objects.create(
+                infusion=infusion,
+                patient=patient,
+                due_at=at + timedelta(hours=float(planned.hours)),
+                hours_after_end=planned.hours,
+                label=planned.label,
+                focus={"en": planned.focus_en, "es": planned.focus_es},
+                tiers=list(planned.tiers),
+            )
+        )
+    return created
+
+
+def overdue_checkins(patient: Patient, now: datetime | None = None) -> list[CheckIn]:
+    now = now or timezone.now()
+    return list(
+        patient.checkins.filter(answered_at__isnull=True, due_at__lte=now).order_by("due_at")
+    )
+
+
+# --- Actual vs planned
+
+
+@dataclass
+class TimelineRow:
+    at: datetime
+    minute: Decimal
+    what: str
+    actual_ml_h: Decimal
+    planned_ml_h: Decimal | None
+    planned_step: int | None
+    actual_ml: Decimal
+    planned_ml: Decimal
+    reason: str = ""
+
+    @property
+    def above(self) -> bool:
+        return self.planned_ml_h is not None and self.actual_ml_h > self.planned_ml_h + Decimal(
+            "0.05"
+        )
+
+
+def pump_changes(events: Iterable[InfusionEvent], infusion: Infusion) -> list[tuple[Any, ...]]:
+    """(event, minute, pump mL/h) for every rate change, pause (0), resume (last rate), stop."""
+    out: list[tuple[Any, ...]] = []
+    last = Decimal(0)
+    for event in events:
+        minute = minutes_since_start(infusion, event.at)
+        if event.kind == EventKind.RATE_CHANGE:
+            last = Decimal(str(event.data["pump_rate_ml_h"]))
+            out.append((event, minute, last))
+        elif event.kind in (EventKind.PAUSE, EventKind.STOP):
+            out.append((event, minute, Decimal(0)))
+        elif event.kind == EventKind.RESUME:
+            out.append((event, minute, last))
+    return out
+
+
+def timeline(infusion: Infusion, now: datetime | None = None) -> list[TimelineRow]:
+    snapshot = infusion.snapshot
+    changes = pump_changes(infusion.current_events(), infusion)
+    pairs = [(minute, rate) for _e, minute, rate in changes]
+    rows = []
+    for event, minute, rate in changes:
+        step = planned_step_at(snapshot, infusion.day, minute)
+        rows.append(
+            TimelineRow(
+                at=event.at,
+                minute=minute,
+                what=event.get_kind_display(),
+                actual_ml_h=rate,
+                planned_ml_h=step.rate_ml_h if step and event.kind != EventKind.STOP else None,
+                planned_step=step.step if step else None,
+                actual_ml=delivered_ml(pairs, minute),
+                planned_ml=planned_cumulative_ml(snapshot, infusion.day, minute),
+                reason=str(event.data.get("reason", "")),
+            )
+        )
+    end = infusion.ended_at or now or timezone.now()
+    end_minute = minutes_since_start(infusion, end)
+    rows.append(
+        TimelineRow(
+            at=end,
+            minute=end_minute,
+            what="end" if infusion.ended_at else "now",
+            actual_ml_h=pairs[-1][1] if pairs else Decimal(0),
+            planned_ml_h=None,
+            planned_step=None,
+            actual_ml=delivered_ml(pairs, end_minute),
+            planned_ml=planned_cumulative_ml(snapshot, infusion.day, end_minute),
+        )
+    )
+    return rows
+
+
+def chart_day(infusion: Infusion) -> dict[str, Any] | None:
+    """The plan's day with the actual pump rates as extra data (for a chart)."""
+    steps = planned_steps(infusion.snapshot, infusion.day)
+    return {"steps": steps} if steps else None
+
+
+# --- History
+
+
+@dataclass
+class InfusionSummary:
+    infusion: Infusion
+    brand: str
+    product_id: str
+    dose_g: Any
+    lots: list[str]
+    highest_ml_h: Decimal | None
+    highest_ml_kg_h: Decimal | None
+    reactions: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def worst_level(self) -> str:
+        levels = [r["level"] for r in self.reactions]
+        for level in ("emergency", "call_doctor", "expected"):
+            if level in levels:
+                return level
+        return ""
+
+
+def summarise(infusion: Infusion) -> InfusionSummary:
+    snapshot = infusion.snapshot
+    product = snapshot.get("product") or {}
+    day = next((d for d in snapshot.get("days", []) if d.get("day") == infusion.day), {})
+    events = infusion.current_events()
+    rates = [e.data for e in events if e.kind == EventKind.RATE_CHANGE]
+    lots = [
+        "{} {} (exp. {})".format(
+            e.data.get("brand", ""), e.data.get("lot_number", ""), e.data.get("expiry", "")
+        )
+        for e in events
+        if e.kind == EventKind.VIAL
+    ]
+    reactions = [
+        {
+            "at": e.at,
+            "symptoms": e.data.get("symptom_words", []),
+            "level": e.data.get("triage", {}).get("level", ""),
+            "heading": e.data.get("triage", {}).get("heading", ""),
+        }
+        for e in events
+        if e.kind == EventKind.SYMPTOM
+    ]
+    return InfusionSummary(
+        infusion=infusion,
+        brand=str(product.get("brand", "")),
+        product_id=str(product.get("id", "")),
+        dose_g=day.get("dose_g"),
+        lots=lots,
+        highest_ml_h=max((Decimal(str(r["pump_rate_ml_h"])) for r in rates), default=None),
+        highest_ml_kg_h=max((Decimal(str(r["rate_ml_kg_h"])) for r in rates), default=None),
+        reactions=reactions,
+    )
+
+
+def patient_history(
+    patient: Patient, start: date | None = None, end: date | None = None
+) -> list[InfusionSummary]:
+    infusions = patient.infusions.select_related("approval").order_by("started_at", "pk")
+    if start:
+        infusions = infusions.filter(started_at__date__gte=start)
+    if end:
+        infusions = infusions.filter(started_at__date__lte=end)
+    return [summarise(i) for i in infusions]
+
+
+@dataclass
+class BrandRecord:
+    brand: str
+    infusions: int = 0
+    tolerated_ml_kg_h: Decimal | None = None  # highest rate on an infusion without a reaction
+    reactions: int = 0
+
+
+def brand_records(history: list[InfusionSummary]) -> list[BrandRecord]:
+    brands: dict[str, BrandRecord] = {}
+    for item in history:
+        record_ = brands.setdefault(item.brand, BrandRecord(item.brand))
+        record_.infusions += 1
+        reacted = item.worst_level in ("call_doctor", "emergency")
+        if reacted:
+            record_.reactions += 1
+        elif item.highest_ml_kg_h is not None:
+            best = record_.tolerated_ml_kg_h
+            record_.tolerated_ml_kg_h = (
+                max(best, item.highest_ml_kg_h) if best else (item.highest_ml_kg_h)
+            )
+    return list(brands.values())
+
+
+def brand_change(patient: Patient, snapshot: dict[str, Any]) -> str | None:
+    """The brand last infused, when the plan's brand differs from it (start low again)."""
+    last = patient.infusions.select_related("approval").order_by("-started_at", "-pk").first()
+    if last is None:
+        return None
+    before = (last.snapshot.get("product") or {}).get("id")
+    now = (snapshot.get("product") or {}).get("id")
+    if before and now and before != now:
+        return str((last.snapshot.get("product") or {}).get("brand", before))
+    return None
+
+
+def summary_csv(patient: Patient, history: list[InfusionSummary]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(
+        [
+            "date",
+            "day",
+            "product",
+            "dose_g",
+            "lots",
+            "highest_rate_ml_h",
+            "highest_rate_ml_kg_h",
+            "reactions",
+            "worst_triage_level",
+            "checkins_answered",
+            "checkin_triage",
+        ]
+    )
+    for item in history:
+        checkins = [c for c in item.infusion.checkins.all() if c.answered_at]
+        writer.writerow(
+            [
+                timezone.localtime(item.infusion.started_at).strftime("%Y-%m-%d %H:%M"),
+                item.infusion.day,
+                item.brand,
+                item.dose_g if item.dose_g is not None else "",
+                "; ".join(item.lots),
+                fmt(item.highest_ml_h, 1) if item.highest_ml_h is not None else "",
+                fmt(item.highest_ml_kg_h, 3) if item.highest_ml_kg_h is not None else "",
+                "; ".join(f"{', '.join(r['symptoms'])} -> {r['level']}" for r in item.reactions),
+                item.worst_level,
+                len(checkins),
+                "; ".join(f"{c.label}: {c.triage.get('level', '')}" for c in checkins),
+            ]
+        )
+    return out.getvalue()

@@ -1,0 +1,17 @@
+"""``{% infusion_links patient %}``: the infusion block of the patient page (links and overdue
+check-ins). The patient page has already passed ``ivig.web.access``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+
+from ivig.web.infusions.records import overdue_checkins
+
+register = template.Library()
+
+
+@register.inclusion_tag("infusions/_patient_links.html")
+def infusion_links(patient: Any) -> dict[str, Any]:
+    return {"patient": patient, "overdue": overdue_checkins(patient)}

@@ -1,0 +1,631 @@
+"""Infusion log, check-ins, hydration and history pages. Mounted at /patients/ by
+ivig.web.urls; every view goes through ``ivig.web.access`` (viewers read, others record)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from ivig.core import units
+from ivig.core.infusion_checks import (
+    check_rate,
+    fmt,
+    hydration_volume_ml,
+    hydration_windows,
+    is_plan_snapshot,
+    parse_vitals,
+    symptom_words,
+)
+from ivig.core.triage import TriageInputError
+from ivig.web import access
+from ivig.web.access import Action
+from ivig.web.infusions import forms, records
+from ivig.web.infusions.models import (
+    CheckIn,
+    EventKind,
+    FluidLimit,
+    HydrationEntry,
+    Infusion,
+)
+from ivig.web.patients.models import Patient
+from ivig.web.plans.models import Approval
+
+WRITE = Action.RECORD_MEASUREMENT
+
+
+def _language() -> str:
+    return "es" if (get_language() or "en").startswith("es") else "en"
+
+
+def _infusion(patient: Patient, infusion_id: int) -> Infusion:
+    return get_object_or_404(
+        Infusion.objects.select_related("approval", "patient"), pk=infusion_id, patient=patient
+    )
+
+
+def _approvals(patient: Patient) -> list[Approval]:
+    approvals = Approval.objects.filter(
+        plan_version__patient=patient, plan_version__archived_at__isnull=True
+    ).select_related("plan_version")
+    return [a for a in approvals if is_plan_snapshot(a.snapshot)]
+
+
+# --- Patient's infusions: list, history, start
+
+
+@login_required
+def infusion_list(request: HttpRequest, patient_id: int) -> HttpResponse:
+    patient = access.get_patient_for_user(request.user, patient_id)
+    history = records.patient_history(patient)
+    approvals = _approvals(patient)
+    form = forms.StartForm(approvals=approvals, initial={"started_at": forms.now_local()})
+    change = records.brand_change(patient, approvals[0].snapshot) if approvals else None
+    return render(
+        request,
+        "infusions/infusion_list.html",
+        {
+            "patient": patient,
+            "can": access.permissions_for(request.user, patient),
+            "history": list(reversed(history)),
+            "brands": records.brand_records(history),
+            "form": form,
+            "approvals": approvals,
+            "brand_change": change,
+            "checkins": patient.checkins.order_by("due_at")[:50],
+            "overdue": records.overdue_checkins(patient),
+            "now": timezone.now(),
+        },
+    )
+
+
+@login_required
+@require_POST
+def infusion_start(request: HttpRequest, patient_id: int) -> HttpResponse:
+    patient = access.get_patient_for_user(request.user, patient_id, action=WRITE)
+    approvals = _approvals(patient)
+    form = forms.StartForm(request.POST, approvals=approvals)
+    if not form.is_valid():
+        messages.error(request, _("Choose an approved plan, a day and the start time."))
+        return redirect("infusions:list", patient_id=patient.pk)
+    approval = next(a for a in approvals if a.pk == form.cleaned_data["approval"])
+    day = form.cleaned_data["day"]
+    if day not in [int(d["day"]) for d in approval.snapshot["days"]]:
+        messages.error(request, _("That day is not part of the approved plan."))
+        return redirect("infusions:list", patient_id=patient.pk)
+    infusion = Infusion.objects.create(
+        approval=approval,
+        patient=patient,
+        day=day,
+        started_at=form.cleaned_data["started_at"],
+        started_by=request.user,
+    )
+    return redirect("infusions:detail", patient_id=patient.pk, infusion_id=infusion.pk)
+
+
+# --- The live log
+
+EVENT_FORMS: dict[str, type[Any]] = {
+    EventKind.PAUSE: forms.ReasonForm,
+    EventKind.STOP: forms.ReasonForm,
+    EventKind.RESUME: forms.ResumeForm,
+    EventKind.VITALS: forms.VitalsForm,
+    EventKind.SYMPTOM: forms.SymptomForm,
+    EventKind.PREMEDICATION: forms.PremedicationForm,
+    EventKind.FLUID: forms.FluidForm,
+    EventKind.VIAL: forms.VialForm,
+}
+
+
+def _detail_context(
+    request: HttpRequest, patient: Patient, infusion: Infusion, **extra: Any
+) -> dict[str, Any]:
+    now = forms.now_local()
+    events = list(infusion.events.select_related("recorded_by", "corrects").order_by("at", "pk"))
+    corrected = {e.corrects_id for e in events if e.corrects_id}
+    current = [e for e in events if e.pk not in corrected and e.kind != EventKind.CORRECTION]
+    symptom_events = [e for e in current if e.kind == EventKind.SYMPTOM]
+    snapshot = infusion.snapshot
+    day = next((d for d in snapshot.get("days", []) if d.get("day") == infusion.day), {})
+    context: dict[str, Any] = {
+        "patient": patient,
+        "infusion": infusion,
+        "can": access.permissions_for(request.user, patient),
+        "events": events,
+        "corrected": corrected,
+        "latest_triage": symptom_events[-1].data.get("triage") if symptom_events else None,
+        "plan_day": day,
+        "product": snapshot.get("product", {}),
+        "rows": records.timeline(infusion),
+        "rate_form": forms.RateForm(initial={"at": now}),
+        "event_forms": {
+            kind: form_class(initial={"at": now}, prefix=kind)
+            for kind, form_class in EVENT_FORMS.items()
+        },
+        "kinds": EventKind,
+        "brand_change": None,
+    }
+    context.update(extra)
+    return context
+
+
+@login_required
+def infusion_detail(request: HttpRequest, patient_id: int, infusion_id: int) -> HttpResponse:
+    patient = access.get_patient_for_user(request.user, patient_id)
+    infusion = _infusion(patient, infusion_id)
+    return render(
+        request, "infusions/infusion_detail.html", _detail_context(request, patient, infusion)
+    )
+
+
+@login_required
+def infusion_timeline(request: HttpRequest, patient_id: int, infusion_id: int) -> HttpResponse:
+    patient = access.get_patient_for_user(request.user, patient_id)
+    infusion = _infusion(patient, infusion_id)
+    rows = records.timeline(infusion)
+    return render(
+        request,
+        "infusions/timeline.html",
+        {
+            "patient": patient,
+            "infusion": infusion,
+            "rows": rows,
+            "chart": _chart_svg(infusion, rows),
+        },
+    )
+
+
+def _chart_svg(infusion: Infusion, rows: list[records.TimelineRow]) -> str:
+    """Planned (steps) and actual (line) pump rate against minutes, as a small inline SVG."""
+    from ivig.core.infusion_checks import planned_steps
+
+    steps = planned_steps(infusion.snapshot, infusion.day)
+    if not steps:
+        return ""
+    end = max([steps[-1].end_min] + [r.minute for r in rows]) or Decimal(1)
+    top = max([s.rate_ml_h for s in steps] + [r.actual_ml_h for r in rows]) or Decimal(1)
+    width, height, pad = 600, 240, 40
+
+    def x(minute: Decimal) -> str:
+        return fmt(pad + (width - 2 * pad) * max(minute, Decimal(0)) / end, 1)
+
+    def y(rate: Decimal) -> str:
+        return fmt(height - pad - (height - 2 * pad) * rate / top, 1)
+
+    planned = " ".join(
+        f"{x(s.start_min)},{y(s.rate_ml_h)} {x(s.end_min)},{y(s.rate_ml_h)}" for s in steps
+    )
+    actual_points = []
+    last = Decimal(0)
+    for row in rows:
+        actual_points.append(f"{x(row.minute)},{y(last)}")
+        actual_points.append(f"{x(row.minute)},{y(row.actual_ml_h)}")
+        last = row.actual_ml_h
+    title = _("Pump rate (mL/h): planned (dashed) and actual (solid) against minutes")
+    return (
+        f'<svg role="img" aria-label="{title}" viewBox="0 0 {width} {height}" '
+        f'class="rate-chart" xmlns="http://www.w3.org/2000/svg"><title>{title}</title>'
+        f'<line x1="{pad}" y1="{height - pad}" x2="{width - pad}" y2="{height - pad}" '
+        f'stroke="#555"/><line x1="{pad}" y1="{pad}" x2="{pad}" y2="{height - pad}" stroke="#555"/>'
+        f'<text x="{pad}" y="{pad - 8}" font-size="12">{fmt(top, 1)} mL/h</text>'
+        f'<text x="{width - pad}" y="{height - pad + 16}" font-size="12" text-anchor="end">'
+        f"{fmt(end, 0)} min</text>"
+        f'<polyline points="{planned}" fill="none" stroke="#1f5f99" stroke-width="2" '
+        f'stroke-dasharray="6 4"/>'
+        f'<polyline points="{" ".join(actual_points)}" fill="none" stroke="#b3261e" '
+        f'stroke-width="2.5"/></svg>'
+    )
+
+
+def _rate_preview(infusion: Infusion, form: forms.RateForm) -> Any:
+    """The core's RateCheck for a bound, valid form (None after adding the field error)."""
+    try:
+        minute = records.minutes_since_start(infusion, form.cleaned_data["at"])
+        return check_rate(infusion.snapshot, infusion.day, minute, form.cleaned_data["rate"])
+    except units.QuantityError as exc:
+        form.add_error("rate", f"{exc.problem}. {_('Accepted:')} {exc.accepted}")
+        return None
+
+
+@login_required
+def rate_check(request: HttpRequest, patient_id: int, infusion_id: int) -> HttpResponse:
+    """HTMX fragment: the planned step at that time and the warnings, before saving."""
+    patient = access.get_patient_for_user(request.user, patient_id, action=WRITE)
+    infusion = _infusion(patient, infusion_id)
+    form = forms.RateForm(request.POST or None)
+    result = _rate_preview(infusion, form) if form.is_valid() else None
+    return render(
+        request,
+        "infusions/_rate_check.html",
+        {"form": form, "check": result, "language": _language()},
+    )
+
+
+@login_required
+@require_POST
+def rate_change(request: HttpRequest, patient_id: int, infusion_id: int) -> HttpResponse:
+    patient = access.get_patient_for_user(request.user, patient_id, action=WRITE)
+    infusion = _infusion(patient, infusion_id)
+    form = forms.RateForm(request.POST)
+    result = _rate_preview(infusion, form) if form.is_valid() else None
+    if result is not None and request.POST.get("action") != "check":
+        reason = form.cleaned_data.get("reason", "").strip()
+        if result.reason_required and not reason:
+            form.add_error(
+                "reason",
+                _("This rate is above what is planned or advised: give a reason to save it."),
+            )
+        else:
+            planned = result.planned
+            records.record(
+                infusion,
+                EventKind.RATE_CHANGE,
+                form.cleaned_data["at"],
+                {
+                    "rate": result.rate_text,
+                    "pump_rate_ml_h": fmt(result.pump_rate_ml_h, 1),
+                    "rate_ml_kg_h": fmt(result.rate_ml_kg_h, 3),
+                    "planned_step": planned.step if planned else None,
+                    "planned_ml_h": fmt(planned.rate_ml_h, 1) if planned else None,
+                    "warnings": [
+                        {"code": w.code, "message": w.message(_language()), "source": w.source}
+                        for w in result.warnings
+                    ],
+                    "reason": reason,
+                },
+                request.user,
+            )
+            messages.success(request, _("Rate change recorded."))
+            return redirect("infusions:detail", patient_id=patient.pk, infusion_id=infusion.pk)
+    context = _detail_context(
+        request, patient, infusion, rate_form=form, check=result, language=_language()
+    )
+    return render(request, "infusions/infusion_detail.html", context, status=200)
+
+
+@login_required
+@require_POST
+def event_create(
+    request: HttpRequest, patient_id: int, infusion_id: int, kind: str
+) -> HttpResponse:
+    patient = access.get_patient_for_user(request.user, patient_id, action=WRITE)
+    infusion = _infusion(patient, infusion_id)
+    if kind not in EVENT_FORMS:
+        raise Http404("No such kind of entry")
+    form = EVENT_FORMS[kind](request.POST, prefix=kind)
+    data: dict[str, Any] | None = None
+    if form.is_valid():
+        data = _event_data(kind, form, patient, infusion)
+    if data is None:
+        event_forms = _detail_context(request, patient, infusion)["event_forms"]
+        event_forms[kind] = form
+        context = _detail_context(
+            request, patient, infusion, event_forms=event_forms, open_kind=kind
+        )
+        return render(request, "infusions/infusion_detail.html", context)
+    at = form.cleaned_data["at"]
+    with transaction.atomic():
+        records.record(infusion, kind, at, data, request.user)
+        if kind == EventKind.STOP:
+            created = records.end_infusion(infusion, at)
+            if created:
+                messages.info(
+                    request,
+                    _("Infusion ended. %(count)d check-ins were planned, the first due %(due)s.")
+                    % {
+                        "count": len(created),
+                        "due": timezone.localtime(created[0].due_at).strftime("%Y-%m-%d %H:%M"),
+                    },
+                )
+    if kind == EventKind.SYMPTOM:
+        return redirect(f"{_url('infusions:detail', patient, infusion)}#triage")
+    messages.success(request, _("Recorded."))
+    return redirect("infusions:detail", patient_id=patient.pk, infusion_id=infusion.pk)
+
+
+def _url(name: str, patient: Patient, infusion: Infusion) -> str:
+    from django.urls import reverse
+
+    return reverse(name, kwargs={"patient_id": patient.pk, "infusion_id": infusion.pk})
+
+
+def _event_data(
+    kind: str, form: Any, patient: Patient, infusion: Infusion
+) -> dict[str, Any] | None:
+    data = {k: v for k, v in form.cleaned_data.items() if k != "at"}
+    if kind == EventKind.VITALS:
+        vitals = parse_vitals({k: str(v) for k, v in data.items()})
+        for name, problem in vitals.errors.items():
+            form.add_error(None if name == "__all__" else name, problem)
+        return None if vitals.errors else dict(vitals.values)
+    if kind == EventKind.VIAL:
+        data["expiry"] = data["expiry"].isoformat()
+        if data["expiry"] < timezone.localdate().isoformat():
+            form.add_error("expiry", _("This vial has expired: do not use it."))
+            return None
+        return data
+    if kind in (EventKind.PREMEDICATION, EventKind.FLUID):
+        field = "dose" if kind == EventKind.PREMEDICATION else "volume"
+        kinds = (
+            (units.Kind.VOLUME,)
+            if kind == EventKind.FLUID
+            else (
+                units.Kind.DOSE_FIXED,
+                units.Kind.VOLUME,
+                units.Kind.MASS,
+            )
+        )
+        try:
+            units.parse_any(data[field], field, kinds)
+        except units.QuantityError as exc:
+            if kind == EventKind.PREMEDICATION and _is_small_mass(data[field]):
+                return data
+            form.add_error(field, f"{exc.problem}. {_('Accepted:')} {exc.accepted}")
+            return None
+        return data
+    if kind == EventKind.SYMPTOM:
+        report: dict[str, Any] = {"symptoms": data["symptoms"], "infusion_running": True}
+        if data.get("temperature"):
+            report["temperature"] = data["temperature"]
+        try:
+            result = records.run_triage(patient, infusion.snapshot, report, _language())
+        except TriageInputError as exc:
+            for problem in exc.problems:
+                name = problem.field.removeprefix("report.")
+                form.add_error(
+                    name if name in form.fields else None,
+                    f"{problem.problem}. {_('Accepted:')} {problem.accepted}",
+                )
+            return None
+        return {
+            "symptoms": data["symptoms"],
+            "symptom_words": [w for _n, w in symptom_words(data["symptoms"], _language())],
+            "temperature": data.get("temperature", ""),
+            "triage": result,
+        }
+    return data
+
+
+def _is_small_mass(text: str) -> bool:
+    import re
+
+    return bool(re.fullmatch(r"\s*\d+(\.\d+)?\s*(mg|µg|mcg|g)\s*", text))
+
+
+@login_required
+def event_correct(
+    request: HttpRequest, patient_id: int, infusion_id: int, event_id: int
+) -> HttpResponse:
+    """Withdraw a wrong entry: a new correction event pointing at it (the old one stays)."""
+    patient = access.get_patient_for_user(request.user, patient_id, action=WRITE)
+    infusion = _infusion(patient, infusion_id)
+    event = get_object_or_404(infusion.events, pk=event_id)
+    if event.kind == EventKind.CORRECTION or event.corrections.exists():
+        messages.error(request, _("This entry was already corrected."))
+        return redirect("infusions:detail", patient_id=patient.pk, infusion_id=infusion.pk)
+    form = forms.CorrectionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        records.record(
+            infusion,
+            EventKind.CORRECTION,
+            timezone.now(),
+            {"reason": form.cleaned_data["reason"], "withdrawn_kind": event.kind},
+            request.user,
+            corrects=event,
+        )
+        messages.success(request, _("The entry is withdrawn; it stays in the record, crossed out."))
+        return redirect("infusions:detail", patient_id=patient.pk, infusion_id=infusion.pk)
+    return render(
+        request,
+        "infusions/correct.html",
+        {"patient": patient, "infusion": infusion, "event": event, "form": form},
+    )
+
+
+# --- Check-ins
+
+
+@login_required
+def checkin(request: HttpRequest, patient_id: int, checkin_id: int) -> HttpResponse:
+    patient = access.get_patient_for_user(request.user, patient_id)
+    item = get_object_or_404(
+        CheckIn.objects.select_related("infusion"), pk=checkin_id, patient=patient
+    )
+    can_answer = access.can(request.user, patient, WRITE) and item.answered_at is None
+    form = forms.CheckInForm(request.POST or None)
+    if request.method == "POST":
+        access.check(request.user, patient, WRITE)
+        if item.answered_at is not None:
+            messages.error(request, _("This check-in was already answered."))
+            return redirect("infusions:checkin", patient_id=patient.pk, checkin_id=item.pk)
+        if form.is_valid():
+            ended = item.infusion.ended_at or item.infusion.started_at
+            hours = max(Decimal(0), Decimal(str((timezone.now() - ended).total_seconds())) / 3600)
+            report: dict[str, Any] = {
+                "symptoms": form.cleaned_data["symptoms"],
+                "headache_score": form.cleaned_data["headache"],
+                "hours_since_infusion_end": float(
+                    min(hours, Decimal(8000)).quantize(Decimal("0.1"))
+                ),
+            }
+            if form.cleaned_data["temperature"]:
+                report["temperature"] = form.cleaned_data["temperature"]
+            try:
+                result = records.run_triage(patient, item.infusion.snapshot, report, _language())
+            except TriageInputError as exc:
+                for problem in exc.problems:
+                    name = problem.field.removeprefix("report.")
+                    form.add_error(
+                        name if name in form.fields else None,
+                        f"{problem.problem}. {_('Accepted:')} {problem.accepted}",
+                    )
+            else:
+                item.answers = {
+                    **report,
+                    "symptom_words": [
+                        w for _n, w in symptom_words(report["symptoms"], _language())
+                    ],
+                }
+                item.triage = result
+                item.answered_at = timezone.now()
+                item.answered_by = request.user  # type: ignore[assignment]
+                item.save()
+                return redirect("infusions:checkin", patient_id=patient.pk, checkin_id=item.pk)
+    return render(
+        request,
+        "infusions/checkin.html",
+        {
+            "patient": patient,
+            "item": item,
+            "form": form,
+            "can_answer": can_answer,
+            "focus": item.focus.get(_language(), ""),
+            "overdue": item.answered_at is None and item.due_at <= timezone.now(),
+        },
+    )
+
+
+# --- Hydration
+
+
+@login_required
+def hydration(request: HttpRequest, patient_id: int) -> HttpResponse:
+    patient = access.get_patient_for_user(request.user, patient_id)
+    form = forms.HydrationForm(request.POST or None, initial={"at": forms.now_local()})
+    if request.method == "POST":
+        access.check(request.user, patient, WRITE)
+        if form.is_valid():
+            try:
+                volume_ml = hydration_volume_ml(form.cleaned_data["volume"])
+            except units.QuantityError as exc:
+                form.add_error("volume", f"{exc.problem}. {_('Accepted:')} {exc.accepted}")
+            else:
+                HydrationEntry.objects.create(
+                    patient=patient,
+                    at=form.cleaned_data["at"],
+                    volume=form.cleaned_data["volume"].strip(),
+                    volume_ml=volume_ml,
+                    recorded_by=request.user,
+                )
+                messages.success(request, _("Drink recorded."))
+                return redirect("infusions:hydration", patient_id=patient.pk)
+    return render(request, "infusions/hydration.html", _hydration_context(request, patient, form))
+
+
+def _hydration_context(request: HttpRequest, patient: Patient, form: Any) -> dict[str, Any]:
+    language = _language()
+    entries = list(patient.hydration.filter(archived_at__isnull=True))
+    limit = patient.fluid_limits.filter(archived_at__isnull=True).first()
+    infusion = patient.infusions.order_by("-started_at", "-pk").first()
+    progress = []
+    for window in hydration_windows():
+        start: datetime | None = None
+        end: datetime | None = None
+        if infusion is not None:
+            if window.name == "before":
+                start = infusion.started_at + timedelta(hours=float(window.from_h))
+                end = infusion.started_at
+            elif window.name == "during":
+                start, end = infusion.started_at, infusion.ended_at or timezone.now()
+            elif infusion.ended_at is not None:
+                start = infusion.ended_at
+                end = infusion.ended_at + timedelta(hours=float(window.to_h))
+        total = sum(
+            (e.volume_ml for e in entries if start and end and start <= e.at < end), Decimal(0)
+        )
+        hours = (end - start).total_seconds() / 3600 if start and end else 0
+        allowed = limit.limit_ml * Decimal(str(hours)) / 24 if limit and hours else None
+        progress.append(
+            {
+                "window": window,
+                "words": window.es if language == "es" else window.en,
+                "start": start,
+                "end": end,
+                "total_ml": fmt(total, 0),
+                "allowed_ml": fmt(allowed, 0) if allowed is not None else None,
+                "over": allowed is not None and total > allowed,
+                "percent": min(100, int(total * 100 / allowed)) if allowed else None,
+            }
+        )
+    today = timezone.localdate()
+    last_24h = sum(
+        (e.volume_ml for e in entries if e.at >= timezone.now() - timedelta(hours=24)), Decimal(0)
+    )
+    return {
+        "patient": patient,
+        "can": access.permissions_for(request.user, patient),
+        "form": form,
+        "limit_form": forms.FluidLimitForm(),
+        "entries": entries[:50],
+        "limit": limit,
+        "progress": progress,
+        "infusion": infusion,
+        "last_24h_ml": fmt(last_24h, 0),
+        "today": today,
+    }
+
+
+@login_required
+@require_POST
+def fluid_limit(request: HttpRequest, patient_id: int) -> HttpResponse:
+    patient = access.get_patient_for_user(request.user, patient_id, action=Action.EDIT_PROFILE)
+    form = forms.FluidLimitForm(request.POST)
+    if form.is_valid():
+        try:
+            limit_ml = units.ml(units.parse(form.cleaned_data["limit"], "limit", units.Kind.VOLUME))
+        except units.QuantityError as exc:
+            form.add_error("limit", f"{exc.problem}. {_('Accepted:')} {exc.accepted}")
+        else:
+            with transaction.atomic():
+                patient.fluid_limits.filter(archived_at__isnull=True).update(
+                    archived_at=timezone.now()
+                )
+                FluidLimit.objects.create(
+                    patient=patient,
+                    limit=form.cleaned_data["limit"].strip(),
+                    limit_ml=limit_ml,
+                    reason=form.cleaned_data["reason"],
+                    set_by=request.user,
+                )
+            messages.success(request, _("Fluid limit set."))
+            return redirect("infusions:hydration", patient_id=patient.pk)
+    context = _hydration_context(
+        request, patient, forms.HydrationForm(initial={"at": forms.now_local()})
+    )
+    context["limit_form"] = form
+    return render(request, "infusions/hydration.html", context)
+
+
+# --- Doctor summary
+
+
+def _date_param(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+@login_required
+def summary_csv(request: HttpRequest, patient_id: int) -> HttpResponse:
+    patient = access.get_patient_for_user(request.user, patient_id)
+    start = _date_param(request.GET.get("from"))
+    end = _date_param(request.GET.get("to"))
+    history = records.patient_history(patient, start, end)
+    response = HttpResponse(
+        records.summary_csv(patient, history), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = (
+        f'attachment; filename="ivig-summary-{patient.pk}-{start or "all"}-{end or "now"}.csv"'
+    )
+    return response
