@@ -173,3 +173,9 @@ def test_any_malformed_document_gives_order_error_never_a_traceback(
 def test_any_top_level_value_gives_order_error(value: Any) -> None:
     with contextlib.suppress(OrderError):
         parse(value)
+
+
+@pytest.mark.parametrize("dose", ["2 kg", "2 kg/kg", "4 lb", "2 µg/kg"])
+def test_a_dose_in_a_mass_unit_other_than_g_or_mg_is_refused(dose: str) -> None:
+    found = problems(document(dose=dose))
+    assert "IVIG doses are written in g or mg" in found["order.dose"]

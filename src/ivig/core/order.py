@@ -30,6 +30,8 @@ from ivig.core.vocabulary import (
 
 MAX_DAYS = 5  # the issue's and labels' course length: "over one to five days"
 MAX_STEPS = 40
+# The mass units an IVIG dose may be written in (a dose "2 kg" or "2 lb" is a slip, not a dose).
+DOSE_MASS_UNITS = ("gram", "milligram")
 
 
 @dataclass(frozen=True)
@@ -437,7 +439,15 @@ def _parse_order(
         if parsed is not None:
             kind, dose = parsed
             basis = _DOSE_KINDS[kind]
-            if dose.magnitude <= 0:
+            if dose.unit.split(" / ")[0] not in DOSE_MASS_UNITS:
+                c.add(
+                    "order.dose",
+                    table["dose"],
+                    "an IVIG dose in g or mg, e.g. \"2 g/kg\", \"400 mg/kg/day\" or \"40 g\"",
+                    "IVIG doses are written in g or mg; another mass unit is almost always a slip",
+                )
+                dose = None
+            elif dose.magnitude <= 0:
                 c.add("order.dose", table["dose"], _dose_accepted(), "must be more than zero")
                 dose = None
     days = c.integer(table.get("days"), "order.days", 1, MAX_DAYS, what="days")
