@@ -131,6 +131,21 @@ class Values:
             "plans.planversion": world.plan.pk,
             "plans.approval": world.approval.pk,
         }
+        # Team A's infusion records (the infusions app), so outsiders are tried on real rows.
+        from ivig.web.infusions.models import CheckIn, Infusion, InfusionEvent
+
+        now = world.approval.approved_at
+        self.infusion = Infusion.objects.create(
+            approval=world.approval, patient=world.patient, day=1, started_at=now,
+            started_by=world.nurse,
+        )
+        self.event = InfusionEvent.objects.create(
+            infusion=self.infusion, at=now, kind="note", data={}, recorded_by=world.nurse
+        )
+        self.checkin = CheckIn.objects.create(
+            infusion=self.infusion, patient=world.patient, due_at=now, hours_after_end=72,
+            label="+72 h",
+        )
 
     def __call__(self, param: str, template: str, model: str) -> Any:
         w = self.world
@@ -149,6 +164,10 @@ class Values:
             "plan_version_id": w.plan.pk,
             "version_id": w.plan.pk,
             "approval_id": w.approval.pk,
+            "infusion_id": self.infusion.pk,
+            "event_id": self.event.pk,
+            "checkin_id": self.checkin.pk,
+            "kind": "vitals",
             "app_label": "patients",
             "url": "patients/nothing-here/",
             "path": "ivig/site.css",

@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "ivig.web.accounts",
     "ivig.web.patients",
     "ivig.web.plans",
+    "ivig.web.infusions",
 ]
 
 MIDDLEWARE = [

@@ -15,7 +15,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
 
 from ivig.core import units
 from ivig.core.infusion_checks import (
@@ -90,9 +89,10 @@ def infusion_list(request: HttpRequest, patient_id: int) -> HttpResponse:
 
 
 @login_required
-@require_POST
 def infusion_start(request: HttpRequest, patient_id: int) -> HttpResponse:
     patient = access.get_patient_for_user(request.user, patient_id, action=WRITE)
+    if request.method != "POST":
+        return redirect("infusions:list", patient_id=patient.pk)
     approvals = _approvals(patient)
     form = forms.StartForm(request.POST, approvals=approvals)
     if not form.is_valid():
@@ -252,10 +252,11 @@ def rate_check(request: HttpRequest, patient_id: int, infusion_id: int) -> HttpR
 
 
 @login_required
-@require_POST
 def rate_change(request: HttpRequest, patient_id: int, infusion_id: int) -> HttpResponse:
     patient = access.get_patient_for_user(request.user, patient_id, action=WRITE)
     infusion = _infusion(patient, infusion_id)
+    if request.method != "POST":
+        return redirect("infusions:detail", patient_id=patient.pk, infusion_id=infusion.pk)
     form = forms.RateForm(request.POST)
     result = _rate_preview(infusion, form) if form.is_valid() else None
     if result is not None and request.POST.get("action") != "check":
@@ -294,7 +295,6 @@ def rate_change(request: HttpRequest, patient_id: int, infusion_id: int) -> Http
 
 
 @login_required
-@require_POST
 def event_create(
     request: HttpRequest, patient_id: int, infusion_id: int, kind: str
 ) -> HttpResponse:
@@ -302,6 +302,8 @@ def event_create(
     infusion = _infusion(patient, infusion_id)
     if kind not in EVENT_FORMS:
         raise Http404("No such kind of entry")
+    if request.method != "POST":
+        return redirect("infusions:detail", patient_id=patient.pk, infusion_id=infusion.pk)
     form = EVENT_FORMS[kind](request.POST, prefix=kind)
     data: dict[str, Any] | None = None
     if form.is_valid():
@@ -576,9 +578,10 @@ def _hydration_context(request: HttpRequest, patient: Patient, form: Any) -> dic
 
 
 @login_required
-@require_POST
 def fluid_limit(request: HttpRequest, patient_id: int) -> HttpResponse:
     patient = access.get_patient_for_user(request.user, patient_id, action=Action.EDIT_PROFILE)
+    if request.method != "POST":
+        return redirect("infusions:hydration", patient_id=patient.pk)
     form = forms.FluidLimitForm(request.POST)
     if form.is_valid():
         try:
