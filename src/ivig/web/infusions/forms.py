@@ -38,11 +38,11 @@ class StartForm(forms.Form):
 
     def __init__(self, *args: Any, approvals: list[Any], **kw: Any) -> None:
         super().__init__(*args, **kw)
-        self.fields["approval"].choices = [
+        self.fields["approval"].choices = [  # type: ignore[attr-defined]
             (a.pk, f"{a.plan_version} – {a.approved_at:%Y-%m-%d}") for a in approvals
         ]
         days = sorted({int(d["day"]) for a in approvals for d in a.snapshot.get("days", [])})
-        self.fields["day"].choices = [(d, str(d)) for d in days or [1]]
+        self.fields["day"].choices = [(d, str(d)) for d in days or [1]]  # type: ignore[attr-defined]
 
 
 class RateForm(forms.Form):
@@ -109,7 +109,7 @@ class SymptomForm(forms.Form):
             "seizure",
             "confused_or_hard_to_wake",
         ]
-        self.fields["symptoms"].choices = _symptom_choices(during)
+        self.fields["symptoms"].choices = _symptom_choices(during)  # type: ignore[attr-defined]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -165,7 +165,7 @@ class CheckInForm(forms.Form):
 
     def __init__(self, *args: Any, **kw: Any) -> None:
         super().__init__(*args, **kw)
-        self.fields["symptoms"].choices = _symptom_choices(CHECKIN_SYMPTOMS)
+        self.fields["symptoms"].choices = _symptom_choices(CHECKIN_SYMPTOMS)  # type: ignore[attr-defined]
 
 
 class HydrationForm(forms.Form):

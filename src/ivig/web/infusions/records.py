@@ -117,7 +117,9 @@ def end_infusion(infusion: Infusion, at: datetime) -> list[CheckIn]:
 def overdue_checkins(patient: Patient, now: datetime | None = None) -> list[CheckIn]:
     now = now or timezone.now()
     return list(
-        patient.checkins.filter(answered_at__isnull=True, due_at__lte=now).order_by("due_at")
+        CheckIn.objects.filter(patient=patient, answered_at__isnull=True, due_at__lte=now).order_by(
+            "due_at"
+        )
     )
 
 
@@ -228,7 +230,9 @@ class InfusionSummary:
 def summarise(infusion: Infusion) -> InfusionSummary:
     snapshot = infusion.snapshot
     product = snapshot.get("product") or {}
-    day = next((d for d in snapshot.get("days", []) if d.get("day") == infusion.day), {})
+    day: dict[str, Any] = next(
+        (d for d in snapshot.get("days", []) if d.get("day") == infusion.day), {}
+    )
     events = infusion.current_events()
     rates = [e.data for e in events if e.kind == EventKind.RATE_CHANGE]
     lots = [
@@ -263,7 +267,11 @@ def summarise(infusion: Infusion) -> InfusionSummary:
 def patient_history(
     patient: Patient, start: date | None = None, end: date | None = None
 ) -> list[InfusionSummary]:
-    infusions = patient.infusions.select_related("approval").order_by("started_at", "pk")
+    infusions = (
+        Infusion.objects.filter(patient=patient)
+        .select_related("approval")
+        .order_by("started_at", "pk")
+    )
     if start:
         infusions = infusions.filter(started_at__date__gte=start)
     if end:
@@ -297,7 +305,12 @@ def brand_records(history: list[InfusionSummary]) -> list[BrandRecord]:
 
 def brand_change(patient: Patient, snapshot: dict[str, Any]) -> str | None:
     """The brand last infused, when the plan's brand differs from it (start low again)."""
-    last = patient.infusions.select_related("approval").order_by("-started_at", "-pk").first()
+    last = (
+        Infusion.objects.filter(patient=patient)
+        .select_related("approval")
+        .order_by("-started_at", "-pk")
+        .first()
+    )
     if last is None:
         return None
     before = (last.snapshot.get("product") or {}).get("id")

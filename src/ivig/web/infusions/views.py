@@ -29,6 +29,7 @@ from ivig.core.infusion_checks import (
 from ivig.core.triage import TriageInputError
 from ivig.web import access
 from ivig.web.access import Action
+from ivig.web.accounts.models import User
 from ivig.web.infusions import forms, records
 from ivig.web.infusions.models import (
     CheckIn,
@@ -41,6 +42,11 @@ from ivig.web.patients.models import Patient
 from ivig.web.plans.models import Approval
 
 WRITE = Action.RECORD_MEASUREMENT
+
+
+def _user(request: HttpRequest) -> User:
+    assert isinstance(request.user, User)  # every view is behind login_required
+    return request.user
 
 
 def _language() -> str:
@@ -81,7 +87,7 @@ def infusion_list(request: HttpRequest, patient_id: int) -> HttpResponse:
             "form": form,
             "approvals": approvals,
             "brand_change": change,
-            "checkins": patient.checkins.order_by("due_at")[:50],
+            "checkins": CheckIn.objects.filter(patient=patient).order_by("due_at")[:50],
             "overdue": records.overdue_checkins(patient),
             "now": timezone.now(),
         },
@@ -99,7 +105,7 @@ def infusion_start(request: HttpRequest, patient_id: int) -> HttpResponse:
         messages.error(request, _("Choose an approved plan, a day and the start time."))
         return redirect("infusions:list", patient_id=patient.pk)
     approval = next(a for a in approvals if a.pk == form.cleaned_data["approval"])
-    day = form.cleaned_data["day"]
+    day: int = form.cleaned_data["day"]
     if day not in [int(d["day"]) for d in approval.snapshot["days"]]:
         messages.error(request, _("That day is not part of the approved plan."))
         return redirect("infusions:list", patient_id=patient.pk)
@@ -108,7 +114,7 @@ def infusion_start(request: HttpRequest, patient_id: int) -> HttpResponse:
         patient=patient,
         day=day,
         started_at=form.cleaned_data["started_at"],
-        started_by=request.user,
+        started_by=_user(request),
     )
     return redirect("infusions:detail", patient_id=patient.pk, infusion_id=infusion.pk)
 
@@ -136,7 +142,9 @@ def _detail_context(
     current = [e for e in events if e.pk not in corrected and e.kind != EventKind.CORRECTION]
     symptom_events = [e for e in current if e.kind == EventKind.SYMPTOM]
     snapshot = infusion.snapshot
-    day = next((d for d in snapshot.get("days", []) if d.get("day") == infusion.day), {})
+    day: dict[str, Any] = next(
+        (d for d in snapshot.get("days", []) if d.get("day") == infusion.day), {}
+    )
     context: dict[str, Any] = {
         "patient": patient,
         "infusion": infusion,
@@ -347,8 +355,8 @@ def _event_data(
     data = {k: v for k, v in form.cleaned_data.items() if k != "at"}
     if kind == EventKind.VITALS:
         vitals = parse_vitals({k: str(v) for k, v in data.items()})
-        for name, problem in vitals.errors.items():
-            form.add_error(None if name == "__all__" else name, problem)
+        for name, message in vitals.errors.items():
+            form.add_error(None if name == "__all__" else name, message)
         return None if vitals.errors else dict(vitals.values)
     if kind == EventKind.VIAL:
         data["expiry"] = data["expiry"].isoformat()
@@ -517,7 +525,7 @@ def hydration(request: HttpRequest, patient_id: int) -> HttpResponse:
                     at=form.cleaned_data["at"],
                     volume=form.cleaned_data["volume"].strip(),
                     volume_ml=volume_ml,
-                    recorded_by=request.user,
+                    recorded_by=_user(request),
                 )
                 messages.success(request, _("Drink recorded."))
                 return redirect("infusions:hydration", patient_id=patient.pk)
@@ -526,9 +534,9 @@ def hydration(request: HttpRequest, patient_id: int) -> HttpResponse:
 
 def _hydration_context(request: HttpRequest, patient: Patient, form: Any) -> dict[str, Any]:
     language = _language()
-    entries = list(patient.hydration.filter(archived_at__isnull=True))
-    limit = patient.fluid_limits.filter(archived_at__isnull=True).first()
-    infusion = patient.infusions.order_by("-started_at", "-pk").first()
+    entries = list(HydrationEntry.objects.filter(patient=patient).filter(archived_at__isnull=True))
+    limit = FluidLimit.objects.filter(patient=patient).filter(archived_at__isnull=True).first()
+    infusion = Infusion.objects.filter(patient=patient).order_by("-started_at", "-pk").first()
     progress = []
     for window in hydration_windows():
         start: datetime | None = None
@@ -590,7 +598,7 @@ def fluid_limit(request: HttpRequest, patient_id: int) -> HttpResponse:
             form.add_error("limit", f"{exc.problem}. {_('Accepted:')} {exc.accepted}")
         else:
             with transaction.atomic():
-                patient.fluid_limits.filter(archived_at__isnull=True).update(
+                FluidLimit.objects.filter(patient=patient).filter(archived_at__isnull=True).update(
                     archived_at=timezone.now()
                 )
                 FluidLimit.objects.create(
@@ -598,7 +606,7 @@ def fluid_limit(request: HttpRequest, patient_id: int) -> HttpResponse:
                     limit=form.cleaned_data["limit"].strip(),
                     limit_ml=limit_ml,
                     reason=form.cleaned_data["reason"],
-                    set_by=request.user,
+                    set_by=_user(request),
                 )
             messages.success(request, _("Fluid limit set."))
             return redirect("infusions:hydration", patient_id=patient.pk)
