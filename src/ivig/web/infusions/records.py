@@ -26,8 +26,12 @@ from ivig.core.infusion_checks import (
     planned_step_at,
     planned_steps,
 )
+from ivig.core.order import OrderError
+from ivig.core.plan import Plan, build_plan
+from ivig.core.timeline import CareEvent, TimelineError, care_timeline
 from ivig.web.infusions.models import CheckIn, EventKind, Infusion, InfusionEvent
 from ivig.web.patients.models import Patient
+from ivig.web.plans.models import Approval
 
 
 def minutes_since_start(infusion: Infusion, at: datetime) -> Decimal:
@@ -88,14 +92,88 @@ def run_triage(
 # --- Ending an infusion and the check-ins
 
 
+def approved_plan(approval: Approval) -> Plan | None:
+    """The core Plan behind an approval, recomputed from the approved version's order document
+    (as on the day of the approval). None when it cannot be recomputed or no longer matches the
+    snapshot that was approved (product, days and their planned times), so callers never put
+    a different plan on a calendar than the one approved."""
+    document = approval.plan_version.order_document
+    today = timezone.localtime(approval.approved_at).date()
+    try:
+        plan = build_plan(document, today=today)
+    except (OrderError, ValueError, TypeError, KeyError):
+        return None
+    snapshot = approval.snapshot
+    shown = [(d.get("day"), d.get("start"), d.get("end")) for d in snapshot.get("days", [])]
+    computed = [
+        (
+            d.day,
+            d.start.isoformat(timespec="minutes") if d.start else None,
+            d.end.isoformat(timespec="minutes") if d.end else None,
+        )
+        for d in plan.days
+    ]
+    if shown != computed or (snapshot.get("product") or {}).get("id") != plan.product.id:
+        return None
+    return plan
+
+
+def care_events(approval: Approval) -> tuple[CareEvent, ...] | None:
+    """``care_timeline`` of the approved plan, or None (no plan, or no start date and time)."""
+    plan = approved_plan(approval)
+    if plan is None:
+        return None
+    try:
+        return care_timeline(plan)
+    except TimelineError:
+        return None
+
+
+def _timeline_checkins(infusion: Infusion, at: datetime) -> list[CheckIn] | None:
+    """Check-ins from the care timeline, shifted by (actual end - planned end of the last day);
+    None when the plan has no clock times (the caller falls back to the triage tiers)."""
+    events = care_events(infusion.approval)
+    if events is None:
+        return None
+    ends = [e.ends_at for e in events if e.kind == "infusion" and e.ends_at is not None]
+    if not ends:
+        return None
+    planned_end = max(ends)
+    created = []
+    for event in events:
+        if event.kind != "check_in":
+            continue
+        after = event.starts_at - planned_end
+        hours = Decimal(str(after.total_seconds() / 3600)).quantize(Decimal("0.1"))
+        created.append(
+            CheckIn.objects.create(
+                infusion=infusion,
+                patient=infusion.patient,
+                due_at=at + after,
+                hours_after_end=hours,
+                label=event.title_en[:200],
+                focus={"en": event.detail("en"), "es": event.detail("es")},
+                tiers=[t for t in (event.tier or "").split(",") if t],
+            )
+        )
+    return created
+
+
 @transaction.atomic
 def end_infusion(infusion: Infusion, at: datetime) -> list[CheckIn]:
-    """Mark the infusion ended; after the last day, create the check-ins (once)."""
+    """Mark the infusion ended; after the last day, create the check-ins (once).
+
+    The check-ins are the care timeline's (every tier, including the daily prompts beyond
+    72 h such as Kawasaki's to day 14), due from the actual end. When the approved plan has no
+    start date and time, the triage tiers' schedule is used instead (windows up to 72 h)."""
     if infusion.ended_at is None:
         infusion.ended_at = at
         infusion.save(update_fields=["ended_at"])
     if not infusion.is_last_day or infusion.checkins.exists():
         return []
+    from_timeline = _timeline_checkins(infusion, at)
+    if from_timeline is not None:
+        return from_timeline
     patient = infusion.patient
     tiers = checkin_tiers(infusion.snapshot, patient.conditions)
     created = []
