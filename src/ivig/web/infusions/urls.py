@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.urls import URLPattern, URLResolver, path
 
-from ivig.web.infusions import views
+from ivig.web.infusions import care_calendar, views
 
 app_name = "infusions"
 
@@ -36,6 +36,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
         name="correct",
     ),
     path("<int:patient_id>/checkins/<int:checkin_id>/", views.checkin, name="checkin"),
+    path("<int:patient_id>/calendar/", care_calendar.calendar_page, name="calendar"),
+    path("<int:patient_id>/calendar.ics", care_calendar.calendar_ics, name="calendar_ics"),
     path("<int:patient_id>/hydration/", views.hydration, name="hydration"),
     path("<int:patient_id>/hydration/limit/", views.fluid_limit, name="fluid_limit"),
 ]
