@@ -13,6 +13,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("<int:patient_id>/infusions/", views.infusion_list, name="list"),
     path("<int:patient_id>/infusions/start/", views.infusion_start, name="start"),
     path("<int:patient_id>/infusions/summary.csv", views.summary_csv, name="summary_csv"),
+    path("<int:patient_id>/infusions/summary.pdf", views.summary_pdf, name="summary_pdf"),
     path("<int:patient_id>/infusions/<int:infusion_id>/", views.infusion_detail, name="detail"),
     path(
         "<int:patient_id>/infusions/<int:infusion_id>/timeline/",

@@ -640,3 +640,84 @@ def summary_csv(request: HttpRequest, patient_id: int) -> HttpResponse:
         f'attachment; filename="ivig-summary-{patient.pk}-{start or "all"}-{end or "now"}.csv"'
     )
     return response
+
+
+def _summary_chart_svg(history: list[records.InfusionSummary]) -> str:
+    """Highest pump rate (bars, mL/h) and reactions (count above each bar) per infusion."""
+    if not history:
+        return ""
+    width, height, pad = 640, 260, 44
+    top = max((i.highest_ml_h for i in history if i.highest_ml_h is not None), default=None)
+    top = top or Decimal(1)
+    slot = Decimal(width - 2 * pad) / len(history)
+    bar = slot * Decimal("0.6")
+    inner = Decimal(height - 2 * pad)
+    title = _("Highest pump rate (mL/h, bars) and reactions (red count) per infusion")
+    parts = [
+        f'<svg role="img" aria-label="{title}" viewBox="0 0 {width} {height}" width="{width}" '
+        f'height="{height}" class="summary-chart" xmlns="http://www.w3.org/2000/svg">'
+        f"<title>{title}</title>"
+        f'<line x1="{pad}" y1="{height - pad}" x2="{width - pad}" y2="{height - pad}" '
+        f'stroke="#555"/><line x1="{pad}" y1="{pad}" x2="{pad}" y2="{height - pad}" '
+        f'stroke="#555"/><text x="{pad}" y="{pad - 10}" font-size="11">{fmt(top, 1)} mL/h</text>'
+    ]
+    for index, item in enumerate(history):
+        x = Decimal(pad) + slot * index + (slot - bar) / 2
+        rate = item.highest_ml_h or Decimal(0)
+        h = inner * rate / top
+        y = Decimal(height - pad) - h
+        parts.append(
+            f'<rect x="{fmt(x, 1)}" y="{fmt(y, 1)}" width="{fmt(bar, 1)}" height="{fmt(h, 1)}" '
+            f'fill="#1f5f99"/>'
+        )
+        label = timezone.localtime(item.infusion.started_at).strftime("%m-%d")
+        centre = fmt(x + bar / 2, 1)
+        parts.append(
+            f'<text x="{centre}" y="{height - pad + 14}" font-size="10" text-anchor="middle">'
+            f"{label}</text>"
+        )
+        value = fmt(rate, 1) if item.highest_ml_h is not None else "–"
+        parts.append(
+            f'<text x="{centre}" y="{fmt(y - 4, 1)}" font-size="10" text-anchor="middle">'
+            f"{value}</text>"
+        )
+        if item.reactions:
+            parts.append(
+                f'<text x="{centre}" y="{pad - 10 + 14}" font-size="11" fill="#b3261e" '
+                f'text-anchor="middle" font-weight="bold">{len(item.reactions)}</text>'
+            )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+@login_required
+def summary_pdf(request: HttpRequest, patient_id: int) -> HttpResponse:
+    """The CSV summary's content as a PDF for the doctor (same data, same date range)."""
+    from django.template.loader import render_to_string
+    from django.utils.safestring import mark_safe
+
+    from ivig.web.plans.views import _pdf
+
+    patient = access.get_patient_for_user(request.user, patient_id)
+    start = _date_param(request.GET.get("from"))
+    end = _date_param(request.GET.get("to"))
+    history = records.patient_history(patient, start, end)
+    rows = [
+        {
+            "item": item,
+            "checkins": [c for c in item.infusion.checkins.all() if c.answered_at],
+        }
+        for item in history
+    ]
+    context = {
+        "patient": patient,
+        "rows": rows,
+        "brands": records.brand_records(history),
+        "start": start,
+        "end": end,
+        "printed_at": timezone.localtime(),
+        "printed_by": request.user,
+        "chart": mark_safe(_summary_chart_svg(history)),
+    }
+    html = render_to_string("infusions/summary_pdf.html", context, request=request)
+    return _pdf(html, f"ivig-summary-{patient.pk}-{start or 'all'}-{end or 'now'}.pdf")

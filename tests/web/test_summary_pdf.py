@@ -1,0 +1,69 @@
+"""The doctor summary as a PDF: the CSV's data, a date range, a chart per infusion."""
+
+from __future__ import annotations
+
+import io
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from pypdf import PdfReader
+
+from ivig.web.infusions import records
+from ivig.web.infusions.views import _summary_chart_svg
+from tests.core import builders
+from tests.web.test_care_checkins import T, approve_document, run_last_day
+
+pytestmark = pytest.mark.django_db
+
+
+def _vial(client, world, infusion, lot):
+    at = timezone.localtime(infusion.started_at + timedelta(minutes=1)).strftime(T)
+    response = client.post(
+        f"/patients/{world.patient.pk}/infusions/{infusion.pk}/record/vial/",
+        {
+            "vial-at": at,
+            "vial-brand": "Privigen",
+            "vial-size": "5 g",
+            "vial-lot_number": lot,
+            "vial-expiry": "2030-01-31",
+        },
+    )
+    assert response.status_code == 302
+
+
+def test_the_pdf_has_the_product_and_the_lot_numbers(client, world):
+    client.force_login(world.nurse)
+    approval = approve_document(world, builders.document())
+    infusion = run_last_day(client, world, approval)
+    _vial(client, world, infusion, "LOT-A1234")
+    client.post(
+        f"/patients/{world.patient.pk}/infusions/{infusion.pk}/rate/",
+        {
+            "at": timezone.localtime(infusion.started_at + timedelta(minutes=5)).strftime(T),
+            "rate": "0.5 mL/kg/h",
+        },
+    )
+    client.force_login(world.viewer)
+    response = client.get(f"/patients/{world.patient.pk}/infusions/summary.pdf")
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert response.content.startswith(b"%PDF")
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(response.content)).pages)
+    assert "Privigen" in text and "LOT-A1234" in text
+    # the date range filters like the CSV's
+    later = (timezone.localdate() + timedelta(days=2)).isoformat()
+    response = client.get(f"/patients/{world.patient.pk}/infusions/summary.pdf?from={later}")
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(response.content)).pages)
+    assert "LOT-A1234" not in text and "No infusion recorded in this period" in text
+
+
+def test_the_chart_has_one_bar_per_infusion_and_the_reactions(client, world):
+    client.force_login(world.nurse)
+    approval = approve_document(world, builders.document())
+    run_last_day(client, world, approval)
+    run_last_day(client, world, approval)
+    history = records.patient_history(world.patient)
+    history[1].reactions.append({"symptoms": ["fever"], "level": "call_doctor"})
+    svg = _summary_chart_svg(history)
+    assert svg.count("<rect ") == 2 and 'fill="#b3261e"' in svg
+    assert _summary_chart_svg([]) == ""
