@@ -179,14 +179,14 @@ def dosing_weight(patient: Patient, requested: str, on: date | None) -> DosingWe
 
     ideal = ideal_body_weight_kg(patient.sex, height_cm)
     adjusted = adjusted_body_weight_kg(ideal, actual)
+    if requested in ("ideal", "adjusted") and actual < ideal:
+        ids = data.sources("ideal_not_above_actual")
+        explanation = (
+            f"The actual weight ({_fmt(actual)} kg) is below the ideal weight "
+            f"({_fmt(ideal)} kg), so the dose uses the actual weight."
+        )
+        return actual_because("dosing_weight_actual_below_ideal", explanation, ids)
     if requested == "ideal":
-        if actual < ideal:
-            ids = data.sources("ideal_not_above_actual")
-            explanation = (
-                f"The actual weight ({_fmt(actual)} kg) is below the ideal weight "
-                f"({_fmt(ideal)} kg), so the dose uses the actual weight."
-            )
-            return actual_because("dosing_weight_actual_below_ideal", explanation, ids)
         return DosingWeight(
             weight_kg=ideal,
             method="ideal",
@@ -200,13 +200,6 @@ def dosing_weight(patient: Patient, requested: str, on: date | None) -> DosingWe
             source_ids=devine_ids,
         )
     if requested == "adjusted":
-        if actual < ideal:
-            ids = data.sources("ideal_not_above_actual")
-            explanation = (
-                f"The actual weight ({_fmt(actual)} kg) is below the ideal weight "
-                f"({_fmt(ideal)} kg), so the dose uses the actual weight."
-            )
-            return actual_because("dosing_weight_actual_below_ideal", explanation, ids)
         return _adjusted(patient, requested, actual, ideal, adjusted, bmi, data.sources("adjusted"))
     pack = data.raw["rule_packs"][requested]
     pack_ids = tuple(pack["sources"])
