@@ -47,7 +47,8 @@ def rules() -> Mapping[str, Any]:
     return tomllib.loads(text)
 
 
-def _rule_sources(plan: Plan, section: str) -> str:
+def rule_citation(section: str) -> str:
+    """The citation of a rules.toml section: each source's document, revision and section."""
     ids = rules()[section]["sources"]
     return "; ".join(_cite_rule_source(i) for i in ids)
 
@@ -317,7 +318,7 @@ def check_first_infusion(plan: Plan) -> list[Finding]:
     if not fast:
         return []
     first, why = _is_first_or_switch(plan)
-    source = _rule_sources(plan, "first_infusion")
+    source = rule_citation("first_infusion")
     top = max(effective_rate_ml_kg_h(plan, s.pump_rate_ml_h, s.rate_ml_kg_h) for s in fast)
     if first is None:
         return [make("first_infusion_unknown", source, rate=fmt_rate(top), limit=fmt_rate(limit))]
@@ -350,7 +351,7 @@ def check_boxed_warning_risks(plan: Plan) -> list[Finding]:
     at_risk = plan.product.at_risk_max_rate
     if renal or thrombosis:
         factors = _condition_names([*renal, *thrombosis])
-        source = _rule_sources(plan, "renal_risk")
+        source = rule_citation("renal_risk")
         if at_risk is not None:
             for step in plan.steps:
                 rate = effective_rate_ml_kg_h(plan, step.pump_rate_ml_h, step.rate_ml_kg_h)
@@ -502,7 +503,7 @@ def check_heart_failure_volume(plan: Plan) -> list[Finding]:
     return [
         make(
             code,
-            _rule_sources(plan, "heart_failure"),
+            rule_citation("heart_failure"),
             volume=f"{fmt(day.volume_ml, 0)} mL",
             volume_per_kg=f"{fmt(volume_ml_kg, 1)} mL/kg",
             saline=f" (including {fmt(day.saline_ml, 0)} mL of saline)" if day.saline_ml else "",
@@ -521,7 +522,7 @@ def check_hemolysis(plan: Plan) -> list[Finding]:
     high = max(dose, plan.course_dose_g_per_kg) >= threshold
     if not high:
         return []
-    source = _rule_sources(plan, "hemolysis")
+    source = rule_citation("hemolysis")
     if group is None or group == "unknown":
         return [make("hemolysis_blood_group_unknown", source, dose=f"{fmt(dose, 2)} g/kg")]
     if group in rules()["hemolysis"]["blood_groups"]:
@@ -539,7 +540,7 @@ def check_aseptic_meningitis(plan: Plan) -> list[Finding]:
         return [
             make(
                 "aseptic_meningitis_risk",
-                _rule_sources(plan, "aseptic_meningitis"),
+                rule_citation("aseptic_meningitis"),
                 dose=f"{fmt(plan.course_dose_g_per_kg, 2)} g/kg",
             )
         ]
@@ -555,7 +556,7 @@ def check_pump_cap(plan: Plan) -> list[Finding]:
     return [
         make(
             "pump_rate_above_absolute_cap",
-            _rule_sources(plan, "pump"),
+            rule_citation("pump"),
             step=over[0].number,
             pump=f"{fmt(max(s.pump_rate_ml_h for s in over), 1)} mL/h",
             cap=f"{fmt(cap, 0)} mL/h",
@@ -693,7 +694,7 @@ def check_label_age(plan: Plan) -> list[Finding]:
     source = _cite(plan, label.source_ids)
     if minimum is None and label.adults_only:
         minimum = units.years(_q("label_population", "adult_age", Kind.AGE))
-        source += "; " + _rule_sources(plan, "label_population")
+        source += "; " + rule_citation("label_population")
     if minimum is None:
         return []
     if plan.age_years is None:

@@ -28,7 +28,8 @@ from typing import Any
 
 from ivig.core import units
 from ivig.core.catalogue import load_catalogue
-from ivig.core.checks import rules
+from ivig.core.checks import fmt, rule_citation, rules
+from ivig.core.timeline import timeline_data
 from ivig.core.triage import load_triage_data
 from ivig.core.units import Kind, QuantityError
 
@@ -44,11 +45,6 @@ def _dec(value: Any) -> Decimal | None:
         return Decimal(str(value))
     except InvalidOperation:
         return None
-
-
-def fmt(value: Decimal, places: int = 2) -> str:
-    text = f"{units.round_half_up(value, places):f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 # --- Snapshot access ---------------------------------------------------------------------------
@@ -173,12 +169,7 @@ def _first_infusion_limit() -> tuple[Decimal, str]:
     quantity = units.parse(section["max_rate"], "rules.toml first_infusion.max_rate", Kind.RATE)
     limit = units.rate_to_ml_kg_h(quantity, None, None)
     assert limit is not None
-    sources = rules()["sources"]
-    cite = "; ".join(
-        f"{sources[i]['document']}, {sources[i]['revision']}, {sources[i]['section']}"
-        for i in section["sources"]
-    )
-    return limit, cite
+    return limit, rule_citation("first_infusion")
 
 
 def label_max_rate(snapshot: Mapping[str, Any]) -> tuple[Decimal | None, str, str]:
@@ -366,7 +357,6 @@ def parse_vitals(raw: Mapping[str, str]) -> Vitals:
 
 # A check-in window wider than this is a run of daily prompts, not one check-in: not scheduled.
 _LONGEST_WINDOW_H = Decimal(72)
-_NON_O = {"A+", "A-", "B+", "B-", "AB+", "AB-"}
 
 
 @dataclass(frozen=True)
@@ -393,12 +383,23 @@ def checkin_tiers(snapshot: Mapping[str, Any], conditions: Iterable[str] = ()) -
     first = _first_or_switch(snapshot)
     if first is not False:
         facts.add("first_infusion")
-    if course_g_kg is None or course_g_kg >= 2 or course_g_kg / days >= 1:
+    elevated = timeline_data()["checkins"]["elevated"]
+    day_limit = units.grams_per_kg_per_day(
+        units.parse(elevated["day_dose_at_least"], "timeline.toml", Kind.DOSE_PER_KG_PER_DAY)
+    )
+    course_limit = units.grams_per_kg(
+        units.parse(elevated["course_dose_at_least"], "timeline.toml", Kind.DOSE_PER_KG)
+    )
+    hemolysis = rules()["hemolysis"]
+    hemolysis_limit = units.grams_per_kg(
+        units.parse(hemolysis["course_dose_at_least"], "rules.toml", Kind.DOSE_PER_KG)
+    )
+    if course_g_kg is None or course_g_kg >= course_limit or course_g_kg / days >= day_limit:
         facts.update({"dose_1_g_kg_day_or_2_g_kg_course", "high_daily_dose"})
-    if course_g_kg is None or course_g_kg >= 2:
+    if course_g_kg is None or course_g_kg >= hemolysis_limit:
         facts.add("course_dose_2_g_kg_or_more")
     group = patient.get("blood_group")
-    if group in _NON_O or group in (None, "", "unknown"):
+    if group in hemolysis["blood_groups"] or group in (None, "", "unknown"):
         facts.add("non_o_blood_group")
     if (product.get("contents") or {}).get("sucrose") is not False:
         facts.add("sucrose_containing_product")

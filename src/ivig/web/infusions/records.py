@@ -17,11 +17,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from ivig.core import triage
+from ivig.core.checks import fmt
 from ivig.core.infusion_checks import (
     checkin_schedule,
     checkin_tiers,
     delivered_ml,
-    fmt,
     planned_cumulative_ml,
     planned_step_at,
     planned_steps,

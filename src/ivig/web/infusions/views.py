@@ -17,9 +17,9 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from ivig.core import units
+from ivig.core.checks import fmt
 from ivig.core.infusion_checks import (
     check_rate,
-    fmt,
     hydration_volume_ml,
     hydration_windows,
     is_plan_snapshot,
