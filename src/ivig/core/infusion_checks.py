@@ -289,7 +289,6 @@ def check_rate(
 # --- Vitals ------------------------------------------------------------------------------------
 
 VITAL_FIELDS = ("temperature", "heart_rate", "blood_pressure", "spo2", "breathing_rate")
-_TEMP_LOW, _TEMP_HIGH = Decimal(25), Decimal(45)
 _PER_MIN = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(?:/\s*min|bpm|per\s+min(?:ute)?)?\s*$", re.I)
 _BP = re.compile(r"^\s*(\d{2,3})\s*/\s*(\d{2,3})\s*(?:mm\s*hg)?\s*$", re.I)
 _PERCENT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*%?\s*$")
@@ -317,7 +316,8 @@ def parse_vitals(raw: Mapping[str, str]) -> Vitals:
         try:
             quantity = units.parse(text["temperature"], "temperature", Kind.TEMPERATURE)
             celsius = units.temperature_c(quantity)
-            if not _TEMP_LOW <= celsius <= _TEMP_HIGH:
+            bounds = load_triage_data()  # the same plausibility bounds triage uses
+            if not bounds.temperature_lowest_c <= celsius <= bounds.temperature_highest_c:
                 errors["temperature"] = "not a plausible body temperature (is the unit right?)"
             else:
                 temperature_c = celsius
