@@ -587,7 +587,7 @@ def _days_fit(regimen: Any, days: int) -> bool:
     return (low is None or days >= low) and (high is None or days <= high)
 
 
-def _regimen_text(r: Any) -> str:
+def regimen_text(r: Any) -> str:
     if r.dose_g_per_kg_min == r.dose_g_per_kg_max:
         dose = f"{fmt(r.dose_g_per_kg_min, 2)} g/kg"
     else:
@@ -637,7 +637,7 @@ def check_dose(plan: Plan) -> list[Finding]:
         out.append(make("dose_range_unknown", "Product catalogue", product=plan.product.brand))
         return out
     matching = [r for r in regimens if r.dose_g_per_kg_min <= dose <= r.dose_g_per_kg_max]
-    ranges = "; ".join(_regimen_text(r) for r in regimens)
+    ranges = "; ".join(regimen_text(r) for r in regimens)
     code = "dose_outside_label_range" if origin == "label" else "dose_outside_usual_range"
     if not matching:
         out.append(

@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from ivig.core.catalogue import Catalogue, Fact, Product, RateFact
-from ivig.core.checks import _regimen_text
+from ivig.core.checks import regimen_text
 from ivig.render.plan_json import num
 
 
@@ -83,7 +83,7 @@ def product_text(catalogue: Catalogue, p: Product) -> str:
         lines.append("")
         lines.append(f"Indication {row.indication}: {row.population}")
         for r in row.regimens:
-            lines.append(f"  dose: {_regimen_text(r)}")
+            lines.append(f"  dose: {regimen_text(r)}")
         lines.append(f"  initial rate: {_rate(row.initial_rate)}")
         lines.append(f"  steps: {row.step.interval_text if row.step else 'unknown'}")
         if row.step and row.step.increment:
