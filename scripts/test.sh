@@ -48,8 +48,13 @@ trap 'exit 143' TERM
 
 # --- 1. system packages ------------------------------------------------------
 stage "system packages (apt)"
+# WeasyPrint (PDFs): libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fontconfig fonts-dejavu-core
+# translations: gettext (compilemessages); database tests: postgresql (initdb/pg_ctl, scripts/pg.sh)
+# PDF checks and screenshots: poppler-utils (pdftoppm, pdftotext)
+# browser tests: chromium (Debian's; Playwright never downloads one) and libatomic1, which
+#   Playwright's bundled Node driver links against (absent from a bare Debian 12: issue 7)
 PKGS=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fontconfig fonts-dejavu-core
-      gettext postgresql poppler-utils)
+      gettext postgresql poppler-utils libatomic1)
 if [ -n "${CHROMIUM:-}" ]; then
     [ -x "$CHROMIUM" ] || fail 1 "CHROMIUM=$CHROMIUM is not an executable"
 else
@@ -148,7 +153,23 @@ if [ -x "$CHROME" ]; then
         --dump-dom 'data:text/html,<p>chromium-ok</p>' >"$TMPROOT/chromium.out" 2>"$TMPROOT/chromium.log" \
         && grep -q chromium-ok "$TMPROOT/chromium.out" \
         || { tail -n 20 "$TMPROOT/chromium.log" >&2; fail 1 "$CHROME does not start headless"; }
-    done_stage "$CHROME_V"
+    # The same browser through Playwright's own Node driver, which needs system libraries of
+    # its own (libatomic1): fail here with the reason rather than as 3 errors inside pytest.
+    CHROMIUM_PATH=$CHROME timeout 120 "$PY" - >"$TMPROOT/playwright.log" 2>&1 <<'PYEOF' \
+        || { tail -n 20 "$TMPROOT/playwright.log" >&2; fail 1 "Playwright cannot drive $CHROME"; }
+import os
+from playwright.sync_api import sync_playwright
+
+with sync_playwright() as p:
+    browser = p.chromium.launch(
+        executable_path=os.environ["CHROMIUM_PATH"], headless=True,
+        args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+    page = browser.new_page()
+    page.set_content("<p>playwright-ok</p>")
+    assert page.text_content("p") == "playwright-ok"
+    browser.close()
+PYEOF
+    done_stage "$CHROME_V; Playwright driver ok"
 elif [ "${CI:-}" = true ]; then
     fail 1 "no Chromium at $CHROME (browser tests must run in CI)"
 else
