@@ -14,6 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, TextIO
 
+from ivig.core.order import shape_problems
 from ivig.core.triage import (
     LANGUAGES,
     InputProblem,
@@ -79,15 +80,15 @@ def read_report_file(path: Path) -> Mapping[str, Any]:
     if path.suffix.lower() == ".json" or text.lstrip().startswith("{"):
         try:
             data = json.loads(text, parse_float=Decimal)
-        except (json.JSONDecodeError, RecursionError) as exc:
-            problem = f"not valid JSON: {getattr(exc, 'msg', 'too deeply nested')}"
+        except (json.JSONDecodeError, RecursionError, ValueError) as exc:
+            problem = f"not valid JSON: {getattr(exc, 'msg', 'too deeply nested or too long')}"
             raise TriageInputError(
                 [InputProblem("file", str(path), "valid JSON", problem)]
             ) from exc
     else:
         try:
             data = tomllib.loads(text)
-        except (tomllib.TOMLDecodeError, RecursionError) as exc:
+        except (tomllib.TOMLDecodeError, RecursionError, ValueError) as exc:
             raise TriageInputError(
                 [InputProblem("file", str(path), "valid TOML", f"not valid TOML: {exc}")]
             ) from exc
@@ -95,6 +96,9 @@ def read_report_file(path: Path) -> Mapping[str, Any]:
         raise TriageInputError(
             [InputProblem("file", type(data).__name__, "a table (object)", "not a table")]
         )
+    shape = shape_problems(data, str(path))
+    if shape:
+        raise TriageInputError(shape)
     return data
 
 

@@ -847,7 +847,7 @@ def check_coherence(plan: Plan) -> list[Finding]:
                     volume=f"{fmt(sched.volume_ml, 1)} mL",
                 )
             )
-        elif sched.unreached:
+        elif sched.unreached and sched.steps:
             top = max(plan.steps, key=lambda s: s.pump_rate_ml_h)
             out.append(
                 make(

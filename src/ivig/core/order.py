@@ -274,10 +274,54 @@ class _Collector:
         return value
 
 
+# Design choice: the shape any input document (plan, order, symptom report) may have. Real
+# documents are 4 levels deep, hold a few dozen values and no whole number above a few thousand;
+# these limits keep a hostile document (nested 100,000 deep, a 5,001-digit number) from reaching
+# code that would recurse or print it, and give a clear message instead.
+MAX_DOCUMENT_DEPTH = 16
+MAX_DOCUMENT_VALUES = 10_000
+MAX_WHOLE_NUMBER = 10**15
+
+
+def shape_problems(data: object, name: str = "document") -> list[Problem]:
+    """Problems with the overall shape of a parsed document, found without recursion."""
+    problems: list[Problem] = []
+    stack: list[tuple[object, str, int]] = [(data, name, 0)]
+    seen = 0
+    while stack:
+        value, path, depth = stack.pop()
+        seen += 1
+        if seen > MAX_DOCUMENT_VALUES:
+            accepted = f"at most {MAX_DOCUMENT_VALUES:,} values"
+            return [Problem(name, "a very long document", accepted, "too many values")]
+        if depth > MAX_DOCUMENT_DEPTH:
+            accepted = f"tables and lists nested at most {MAX_DOCUMENT_DEPTH} deep"
+            return [Problem(path, "deeper nesting", accepted, "nested too deeply")]
+        if isinstance(value, int) and not isinstance(value, bool):
+            if abs(value) >= MAX_WHOLE_NUMBER:
+                digits = len(str(value)) if abs(value) < 10**4000 else "over 4,000"
+                problems.append(
+                    Problem(
+                        path,
+                        f"a whole number with {digits} digits",
+                        f"whole numbers below {MAX_WHOLE_NUMBER:,}",
+                        "the number is too large",
+                    )
+                )
+        elif isinstance(value, Mapping):
+            stack.extend((v, f"{path}.{k}", depth + 1) for k, v in value.items())
+        elif isinstance(value, list | tuple):
+            stack.extend((v, f"{path}[{i}]", depth + 1) for i, v in enumerate(value))
+    return problems
+
+
 def parse_order_document(
     data: object, *, product_ids: Sequence[str], indication_ids: Sequence[str]
 ) -> OrderDocument:
     """Validate an order document mapping. Raises OrderError listing every problem."""
+    shape = shape_problems(data)
+    if shape:
+        raise OrderError(shape)
     c = _Collector()
     root = c.table(data, "document", {"patient", "order"})
     if root is None:
@@ -374,33 +418,55 @@ def _string_list(
     return out
 
 
+# Design choice (no clinical source): dates a plan can hold. A birth date before 1900 or a start
+# outside 2000-2199 is a typing slip (year 0001 or 9999 used to overflow the date arithmetic).
+EARLIEST_BIRTH_YEAR = 1900
+START_YEARS = (2000, 2199)
+
+
 def _date(c: _Collector, value: object, field: str) -> date | None:
-    accepted = 'a date written as YYYY-MM-DD, e.g. "2019-04-30"'
+    accepted = (
+        f'a date written as YYYY-MM-DD from the year {EARLIEST_BIRTH_YEAR} on, e.g. "2019-04-30"'
+    )
     if isinstance(value, datetime):
         c.add(field, str(value), accepted, "a date and time was given where a date is expected")
         return None
-    if isinstance(value, date):
-        return value
+    parsed: date | None = value if isinstance(value, date) else None
     if isinstance(value, str):
         try:
-            return date.fromisoformat(value.strip())
+            parsed = date.fromisoformat(value.strip())
         except ValueError:
-            pass
-    c.add(field, value, accepted, "not a valid date")
-    return None
+            parsed = None
+    if parsed is None:
+        c.add(field, value, accepted, "not a valid date")
+        return None
+    if parsed.year < EARLIEST_BIRTH_YEAR:
+        c.add(field, value, accepted, "the year is too early to be real")
+        return None
+    return parsed
 
 
 def _datetime(c: _Collector, value: object, field: str) -> datetime | None:
-    accepted = 'a local date and time written as YYYY-MM-DDTHH:MM, e.g. "2026-12-01T08:30"'
+    low, high = START_YEARS
+    accepted = (
+        'a local date and time written as YYYY-MM-DDTHH:MM, e.g. "2026-12-01T08:30", '
+        f"in the years {low} to {high}"
+    )
+    parsed: datetime | None = None
     if isinstance(value, datetime):
-        return value.replace(tzinfo=None) if value.tzinfo is None else value
-    if isinstance(value, str) and len(value.strip()) > 10:
+        parsed = value
+    elif isinstance(value, str) and len(value.strip()) > 10:
         try:
-            return datetime.fromisoformat(value.strip())
+            parsed = datetime.fromisoformat(value.strip())
         except ValueError:
-            pass
-    c.add(field, value, accepted, "not a valid date and time")
-    return None
+            parsed = None
+    if parsed is None:
+        c.add(field, value, accepted, "not a valid date and time")
+        return None
+    if not low <= parsed.year <= high:
+        c.add(field, value, accepted, "the year is outside the accepted range")
+        return None
+    return parsed
 
 
 _DOSE_KINDS: dict[Kind, DoseBasis] = {
@@ -674,11 +740,30 @@ def read_document_text(text: str, *, name: str = "document") -> Mapping[str, Any
             raise OrderError(
                 [Problem(name, f"line {exc.lineno}", "valid JSON", f"not valid JSON: {exc.msg}")]
             ) from exc
+        except (RecursionError, ValueError) as exc:
+            raise OrderError([_unreadable(name, "valid JSON")]) from exc
     else:
         try:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
             raise OrderError([Problem(name, "", "valid TOML", f"not valid TOML: {exc}")]) from exc
+        except (RecursionError, ValueError) as exc:
+            raise OrderError([_unreadable(name, "valid TOML")]) from exc
     if not isinstance(data, dict):
         raise OrderError([Problem(name, type(data).__name__, "a table", "not a table")])
+    shape = shape_problems(data, name)
+    if shape:
+        raise OrderError(shape)
     return data
+
+
+def _unreadable(name: str, accepted: str) -> Problem:
+    """Python's parsers stop on nesting thousands deep (RecursionError) and on whole numbers over
+    4,300 digits (ValueError): both are documents no person wrote."""
+    return Problem(
+        name,
+        "a document nested thousands deep or a number with thousands of digits",
+        f"{accepted}, nested at most {MAX_DOCUMENT_DEPTH} deep, whole numbers below "
+        f"{MAX_WHOLE_NUMBER:,}",
+        "cannot be read",
+    )

@@ -29,7 +29,7 @@ from importlib import resources
 from typing import Any
 
 from ivig.core import units
-from ivig.core.order import Problem
+from ivig.core.order import Problem, shape_problems
 from ivig.core.units import Kind, QuantityError
 from ivig.core.vocabulary import BLOOD_GROUPS, CONDITIONS
 
@@ -1595,6 +1595,9 @@ def _temperature_c(p: _Problems, data: TriageData, value: object, field: str) ->
 
 def report_from_mapping(data: Mapping[str, object]) -> Report:
     """Validate a report document ({report, patient, course, today}); raise TriageInputError."""
+    shape = shape_problems(data)
+    if shape:
+        raise TriageInputError(shape)
     triage_data = load_triage_data()
     p = _Problems()
     root = _table(p, data, "document", TOP_KEYS)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
 from enum import Enum
 from functools import cache, lru_cache
 from typing import Any
@@ -141,7 +141,41 @@ def parse(value: object, field: str, kind: Kind) -> Quantity:
         )
     if not magnitude.is_finite():  # pragma: no cover - the regex refuses inf/nan
         raise QuantityError(field, value, accepted, "the number is not finite")
+    _check_size(magnitude, unit, (numerator, denominator), kind, field, value)
     return Quantity(magnitude=magnitude, unit=unit, text=value.strip())
+
+
+# Design choice (no clinical source): no real weight, height, dose, rate, volume, time or
+# concentration in this program is above a billion or below a millionth of the field's usual
+# unit (kg, cm, g/kg, mL/kg/h, mg/kg/min, mL/h, mL, min, mg/mL...). A number outside that range is
+# a typing slip or a probe, and refusing it here keeps every later calculation inside Decimal's
+# 28 significant digits (a 30-digit weight used to end in decimal.InvalidOperation, a 1e-13 dose
+# in an empty schedule). The range is far wider than any clinical bound, which the checks apply.
+SIZE_MAX = Decimal(10) ** 9
+SIZE_MIN = Decimal(10) ** -6
+
+
+def _check_size(
+    magnitude: Decimal,
+    unit: str,
+    dims: tuple[str, str],
+    kind: Kind,
+    field: str,
+    value: str,
+) -> None:
+    usual = next(u for u in _EXAMPLE_UNITS[kind] if _parse_unit(u)[1:] == dims)
+    factor = _factor(unit, usual)
+    with localcontext() as ctx:
+        ctx.prec = 80  # enough for any number the regex lets through, times any unit factor
+        if factor is None:  # °C / °F: offset units, converted by pint
+            in_usual = Decimal(_Q(magnitude, unit).to(usual).magnitude)
+        else:
+            in_usual = magnitude * factor
+    accepted = f"{kind.value}; between {SIZE_MIN:f} and {SIZE_MAX:,f} {usual}"
+    if abs(in_usual) > SIZE_MAX:
+        raise QuantityError(field, value, accepted, "the number is too large to be real")
+    if in_usual != 0 and abs(in_usual) < SIZE_MIN and factor is not None:
+        raise QuantityError(field, value, accepted, "the number is too small to be real")
 
 
 def _normalise_unit_text(text: str) -> str:
@@ -213,6 +247,12 @@ def _convert(magnitude: Decimal, from_unit: str, to_unit: str) -> Decimal:
         result = Decimal(_Q(magnitude, from_unit).to(to_unit).magnitude)
     else:
         result = magnitude * factor
+    if result.adjusted() >= 28 - 12 - 1:
+        # Too many digits for quantize in the default context (it would raise InvalidOperation):
+        # parse() keeps inputs far below this, but a product of two inputs may not be.
+        with localcontext() as ctx:
+            ctx.prec = max(28, result.adjusted() + 14)
+            return result.quantize(CONVERSION_PLACES, rounding=ROUND_HALF_UP)
     return result.quantize(CONVERSION_PLACES, rounding=ROUND_HALF_UP)
 
 
