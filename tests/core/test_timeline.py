@@ -228,3 +228,29 @@ def test_immunodeficiency_adds_the_fever_note() -> None:
     plan = make({"first_infusion": False}, dose="0.4 g/kg", days=1, indication="pi")
     assert risk_tiers(plan) == ("standard", "immunodeficiency")
     assert all("infection" in e.detail_en for e in of(care_timeline(plan), "check_in"))
+
+
+@pytest.mark.parametrize(
+    ("indication", "dose", "days", "months"),
+    [("pi", "0.4 g/kg", 1, 9), ("itp", "1 g/kg", 1, 10), ("cidp", "2 g/kg", 2, 11)],
+)
+def test_live_vaccine_wait_by_dose_for_every_indication(
+    indication: str, dose: str, days: int, months: int
+) -> None:
+    plan = make(dose=dose, days=days, indication=indication)
+    events = care_timeline(plan)
+    vaccines = [e for e in of(events, "vaccine_caution") if "measles" in e.title_en.lower()]
+    end = plan.days[-1].end
+    assert end is not None and [e.starts_at for e in vaccines] == [end, add_months(end, months)]
+    assert f"{months} months" in vaccines[0].title_en
+    assert "Australian Immunisation Handbook" in vaccines[0].source
+
+
+def test_antibody_tests_unreliable_for_a_cited_period() -> None:
+    plan = standard()
+    events = care_timeline(plan, vaccine_note=False)
+    tests = [e for e in of(events, "lab_reminder") if "antibody" in e.title_en.lower()]
+    end = plan.days[-1].end
+    assert end is not None and [e.starts_at for e in tests] == [end, add_months(end, 6)]
+    assert "syphilis" in tests[0].detail_en and "sífilis" in tests[0].detail_es
+    assert "half-life" in tests[0].source

@@ -275,6 +275,7 @@ def care_timeline(
     events += _infusions(plan)
     events += _checkins(plan, last_end)
     events += _lab_reminders(plan, last_end)
+    events += _serology(last_end)
     if next_course_interval_days is not None:
         events.append(_next_course(first_start, next_course_interval_days))
     if vaccine_note:
@@ -576,39 +577,91 @@ def _vaccines(plan: Plan, last_end: datetime) -> list[CareEvent]:
             _cite(g["sources"]),
         )
     ]
-    k = v["kawasaki"]
-    if plan.document.order.indication in k["indications"]:
-        source = _cite(k["sources"])
-        later = add_months(last_end, int(k["defer"]))
-        events.append(
-            CareEvent(
-                "vaccine_caution",
-                last_end,
-                None,
-                k["start_title_en"],
-                k["start_title_es"],
-                k["start_detail_en"],
-                k["start_detail_es"],
-                None,
-                (),
-                source,
-            )
-        )
-        events.append(
-            CareEvent(
-                "vaccine_caution",
-                later,
-                None,
-                k["end_title_en"],
-                k["end_title_es"],
-                k["end_detail_en"],
-                k["end_detail_es"],
-                None,
-                (),
-                source,
-            )
-        )
+    events += _live_vaccine_wait(plan, last_end)
     return events
+
+
+def _live_vaccine_wait(plan: Plan, last_end: datetime) -> list[CareEvent]:
+    """Measles- and varicella-containing vaccines wait a cited number of months after the course,
+    by the course dose in mg/kg (family.toml [vaccines], every indication). An indication with
+    its own longer deferral (timeline.toml [vaccines.kawasaki]) keeps the longer one."""
+    from ivig.core import family
+
+    fdata = family.family_data()["vaccines"]
+    text = fdata["text"]
+    wait = family.live_vaccine_wait(plan)
+    months, sources = wait.months, [family.source_line(k) for k in wait.sources]
+    k = timeline_data()["vaccines"]["kawasaki"]
+    if plan.document.order.indication in k["indications"] and int(k["defer"]) >= months:
+        months = int(k["defer"])
+        sources.append(_cite(k["sources"]))
+    statements = family.vaccine_statements(plan, add_months(last_end, months).date())
+    detail_en = " ".join(s.en for s in statements)
+    detail_es = " ".join(s.es for s in statements)
+    above = "above_" if wait.above_table else ""
+    source = "; ".join(dict.fromkeys(sources))
+    start = CareEvent(
+        "vaccine_caution",
+        last_end,
+        None,
+        text[f"calendar_{above}title_en"].format(months=months),
+        text[f"calendar_{above}title_es"].format(months=months),
+        detail_en,
+        detail_es,
+        None,
+        (),
+        source,
+    )
+    names_en, names_es = fdata["live_names_en"], fdata["live_names_es"]
+    end = CareEvent(
+        "vaccine_caution",
+        add_months(last_end, months),
+        None,
+        text["calendar_end_title_en"].format(months=months),
+        text["calendar_end_title_es"].format(months=months),
+        text["calendar_end_detail_en"].format(names=names_en),
+        text["calendar_end_detail_es"].format(names=names_es),
+        None,
+        (),
+        source,
+    )
+    return [start, end]
+
+
+def _serology(last_end: datetime) -> list[CareEvent]:
+    """Antibody blood tests read the donors' antibodies for a cited period (family.toml)."""
+    from ivig.core import family
+
+    s = family.family_data()["serology"]
+    statement = family.serology_statement(last_end.date())
+    source = "; ".join(family.source_line(k) for k in statement.sources)
+    months, _ = family.serology_months()
+    return [
+        CareEvent(
+            "lab_reminder",
+            last_end,
+            None,
+            s["title_en"],
+            s["title_es"],
+            statement.en,
+            statement.es,
+            None,
+            (),
+            source,
+        ),
+        CareEvent(
+            "lab_reminder",
+            add_months(last_end, months),
+            None,
+            s["end_title_en"],
+            s["end_title_es"],
+            s["end_detail_en"],
+            s["end_detail_es"],
+            None,
+            (),
+            source,
+        ),
+    ]
 
 
 __all__ = [
