@@ -33,9 +33,10 @@ def test_list_shows_only_my_teams_patients(client, world):
     assert b"Lucia Alvarez" in page and b"Other Child" not in page
 
 
-def test_home_goes_to_the_patient_list(client, world):
+def test_home_is_the_today_page_with_a_link_to_every_patient(client, world):
     client.force_login(world.nurse)
-    assert client.get("/")["Location"] == reverse("patients:list")
+    body = client.get("/").content.decode()
+    assert "<h1>Today" in body and reverse("patients:list") in body
 
 
 def test_patient_page_shows_latest_weight_with_its_date_and_unit(client, world, build):

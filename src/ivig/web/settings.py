@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "ivig.web.patients",
     "ivig.web.plans",
     "ivig.web.infusions",
+    "ivig.web.ui",
 ]
 
 MIDDLEWARE = [

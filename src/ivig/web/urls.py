@@ -7,13 +7,14 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 
 from ivig.web import views
-from ivig.web.patients import views as patient_views
+from ivig.web.ui import views as ui_views
 
 admin.site.site_header = "IVIG planner"
 admin.site.site_title = "IVIG planner"
 
 urlpatterns = [
-    path("", patient_views.home, name="home"),
+    path("", ui_views.home, name="home"),
+    path("", include("ivig.web.ui.urls")),
     path("", include("ivig.web.accounts.urls")),
     path("patients/", include("ivig.web.patients.urls")),
     path("patients/", include("ivig.web.plans.urls")),

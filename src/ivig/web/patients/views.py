@@ -24,11 +24,6 @@ from ivig.web.patients.models import Measurement, MeasurementKind
 
 
 @login_required
-def home(request: HttpRequest) -> HttpResponse:
-    return redirect("patients:list")
-
-
-@login_required
 def patient_list(request: HttpRequest) -> HttpResponse:
     show_archived = request.GET.get("archived") == "1"
     patients = access.patients_for(request.user, include_archived=show_archived)

@@ -1,0 +1,249 @@
+"""What to do today, per role: read-only queries over the other apps' records.
+
+Everything here goes through ``ivig.web.access`` (only patients of the user's own active care
+teams) and computes no clinical number: the running infusion's step, its due time and its pump
+setting are read off the approved snapshot's step table, counted from the recorded start.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Q, Sum
+from django.utils import timezone
+
+from ivig.core.infusion_checks import is_plan_snapshot, planned_steps
+from ivig.web import access
+from ivig.web.accounts.models import Role
+from ivig.web.infusions.models import CheckIn, EventKind, HydrationEntry, Infusion
+from ivig.web.patients.models import Patient
+from ivig.web.plans.models import Approval, PlanKind, PlanVersion
+
+# Design choice: how far back "check-ins that called the team" reach on a prescriber's page.
+CALLED_TEAM_DAYS = 7
+CALLED_LEVELS = ("call_doctor", "emergency")
+
+
+@dataclass
+class RunningInfusion:
+    infusion: Infusion
+    patient: Patient
+    brand: str
+    step: int | None
+    step_rate_ml_h: Any
+    last_pump_ml_h: Any
+    next_step: int | None
+    next_due: datetime | None
+    next_rate_ml_h: Any
+    planned_end: datetime | None
+    steps_total: int
+
+
+@dataclass
+class DueDay:
+    patient: Patient
+    approval: Approval
+    day: int
+    date: date
+    start: str | None
+    version: PlanVersion
+
+
+@dataclass
+class Today:
+    roles: set[str] = field(default_factory=set)
+    running: list[RunningInfusion] = field(default_factory=list)
+    next_infusions: list[DueDay] = field(default_factory=list)
+    due_today: list[DueDay] = field(default_factory=list)
+    checkins_due: list[CheckIn] = field(default_factory=list)
+    drinks: list[tuple[Patient, Decimal]] = field(default_factory=list)
+    pump_plans_to_enter: list[PlanVersion] = field(default_factory=list)
+    awaiting_approval: list[PlanVersion] = field(default_factory=list)
+    called_team: list[CheckIn] = field(default_factory=list)
+    patients: int = 0
+
+    @property
+    def nothing(self) -> bool:
+        return not any(
+            (
+                self.running,
+                self.next_infusions,
+                self.due_today,
+                self.checkins_due,
+                self.pump_plans_to_enter,
+                self.awaiting_approval,
+                self.called_team,
+            )
+        )
+
+
+def running_infusion(infusion: Infusion, now: datetime) -> RunningInfusion:
+    """Where the approved schedule is now, counted from the recorded start (no arithmetic on
+    doses or rates: the step table's minutes and pump rates as approved)."""
+    snapshot = infusion.snapshot
+    steps = planned_steps(snapshot, infusion.day)
+    minute = Decimal((now - infusion.started_at).total_seconds()) / 60
+    current = next((s for s in steps if s.start_min <= minute < s.end_min), None)
+    if current is None and steps and minute >= steps[-1].end_min:
+        current = steps[-1]
+    following = next((s for s in steps if s.start_min > minute), None)
+    last_pump = None
+    for event in infusion.current_events():
+        if event.kind == EventKind.RATE_CHANGE:
+            last_pump = event.data.get("pump_rate_ml_h")
+        elif event.kind == EventKind.PAUSE:
+            last_pump = 0
+    start = infusion.started_at
+    return RunningInfusion(
+        infusion=infusion,
+        patient=infusion.patient,
+        brand=str((snapshot.get("product") or {}).get("brand", "")),
+        step=current.step if current else None,
+        step_rate_ml_h=current.rate_ml_h if current else None,
+        last_pump_ml_h=last_pump,
+        next_step=following.step if following else None,
+        next_due=start + timedelta(minutes=float(following.start_min)) if following else None,
+        next_rate_ml_h=following.rate_ml_h if following else None,
+        planned_end=start + timedelta(minutes=float(steps[-1].end_min)) if steps else None,
+        steps_total=len(steps),
+    )
+
+
+def _latest_approvals(patients: list[Patient]) -> dict[int, Approval]:
+    """The newest approval of each patient's active, not superseded plans (not pump plans)."""
+    approvals = (
+        Approval.objects.filter(
+            plan_version__patient__in=patients,
+            plan_version__archived_at__isnull=True,
+        )
+        .exclude(plan_version__kind=PlanKind.PUMP)
+        .select_related("plan_version", "plan_version__patient")
+        .order_by("-approved_at", "-pk")
+    )
+    out: dict[int, Approval] = {}
+    for approval in approvals:
+        patient_id = approval.plan_version.patient_id
+        if patient_id not in out and is_plan_snapshot(approval.snapshot):
+            out[patient_id] = approval
+    return out
+
+
+def _days(approval: Approval) -> list[tuple[int, date, str | None]]:
+    out = []
+    for entry in approval.snapshot.get("days") or []:
+        try:
+            when = date.fromisoformat(str(entry.get("date")))
+        except ValueError:
+            continue
+        start = entry.get("start")
+        out.append((int(entry["day"]), when, str(start) if start else None))
+    return out
+
+
+def build(user: Any, now: datetime | None = None) -> Today:
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    roles_by_team = dict(access.memberships_of(user).values_list("team_id", "role"))
+    patients = list(access.patients_for(user))
+    result = Today(roles=set(roles_by_team.values()), patients=len(patients))
+    if not patients:
+        return result
+
+    def role(patient: Patient) -> str:
+        return str(roles_by_team.get(patient.team_id, ""))
+
+    by_role: dict[str, list[Patient]] = {}
+    for patient in patients:
+        by_role.setdefault(role(patient), []).append(patient)
+    caring = by_role.get(Role.CAREGIVER, []) + by_role.get(Role.VIEWER, [])
+    nursing = by_role.get(Role.NURSE, [])
+    prescribing = by_role.get(Role.PRESCRIBER, [])
+
+    running = (
+        Infusion.objects.filter(patient__in=patients, ended_at__isnull=True)
+        .select_related("approval", "patient")
+        .order_by("started_at")
+    )
+    result.running = [running_infusion(i, now) for i in running]
+
+    approvals = _latest_approvals(patients)
+    started = set(
+        Infusion.objects.filter(approval__in=approvals.values()).values_list("approval_id", "day")
+    )
+    for patient in patients:
+        approval = approvals.get(patient.pk)
+        if approval is None:
+            continue
+        for number, when, start in _days(approval):
+            if (approval.pk, number) in started or when < today:
+                continue
+            due = DueDay(patient, approval, number, when, start, approval.plan_version)
+            if when == today and patient in nursing:
+                result.due_today.append(due)
+            if patient in caring:
+                result.next_infusions.append(due)
+            break  # only the next day of the course
+
+    end_of_today = timezone.make_aware(
+        datetime.combine(today + timedelta(days=1), datetime.min.time())
+    )
+    result.checkins_due = list(
+        CheckIn.objects.filter(
+            patient__in=caring, answered_at__isnull=True, due_at__lt=end_of_today
+        )
+        .select_related("patient")
+        .order_by("due_at")
+    )
+    start_of_today = end_of_today - timedelta(days=1)
+    totals = dict(
+        HydrationEntry.objects.filter(
+            patient__in=caring,
+            archived_at__isnull=True,
+            at__gte=start_of_today,
+            at__lt=end_of_today,
+        )
+        .values_list("patient_id")
+        .annotate(total=Sum("volume_ml"))
+        .values_list("patient_id", "total")
+    )
+    result.drinks = [(p, totals.get(p.pk) or Decimal(0)) for p in caring]
+
+    # Pump plans to enter: an approved prescription with no pump plan saved after it.
+    for patient in nursing:
+        approval = approvals.get(patient.pk)
+        if approval is None:
+            continue
+        has_pump = PlanVersion.objects.filter(
+            patient=patient,
+            kind=PlanKind.PUMP,
+            archived_at__isnull=True,
+            created_at__gte=approval.approved_at,
+        ).exists()
+        if not has_pump:
+            result.pump_plans_to_enter.append(approval.plan_version)
+
+    if prescribing:
+        result.awaiting_approval = list(
+            PlanVersion.objects.filter(
+                patient__in=prescribing, archived_at__isnull=True, approvals__isnull=True
+            )
+            .exclude(kind=PlanKind.PUMP)
+            .exclude(Q(superseded_by__isnull=False) & Q(superseded_by__archived_at__isnull=True))
+            .select_related("patient", "author")
+            .order_by("created_at")
+            .distinct()
+        )
+        result.called_team = [
+            c
+            for c in CheckIn.objects.filter(
+                patient__in=prescribing,
+                answered_at__gte=now - timedelta(days=CALLED_TEAM_DAYS),
+            )
+            .select_related("patient")
+            .order_by("-answered_at")
+            if (c.triage or {}).get("level") in CALLED_LEVELS
+        ]
+    return result

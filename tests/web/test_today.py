@@ -1,0 +1,162 @@
+"""The "today" page: per role, what is due, each line linking to the action; a running infusion
+shows its current and next step from the approved snapshot; words and numbers for people."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone, translation
+
+from ivig.core.plan import build_plan
+from ivig.render.plan_json import plan_to_dict
+from ivig.web.infusions.models import CheckIn, HydrationEntry, Infusion
+from ivig.web.plans.models import Approval, PlanKind, PlanVersion
+from ivig.web.ui import today, words
+from tests.core import builders
+
+pytestmark = pytest.mark.django_db
+
+
+def approve(world, start: str | None = None):
+    start = start or timezone.localtime().strftime("%Y-%m-%dT08:30")
+    plan = build_plan(builders.document(None, start=start), today=date(2026, 11, 20))
+    return Approval.objects.create(
+        plan_version=world.plan,
+        snapshot=plan_to_dict(plan),
+        catalogue_version=plan.catalogue.version,
+        approved_by=world.prescriber,
+        language="en",
+    )
+
+
+def test_an_anonymous_visitor_goes_to_the_login_page(client):
+    response = client.get("/")
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_the_nurse_sees_todays_infusion_and_the_pump_plan_to_enter(client, world):
+    approval = approve(world)
+    client.force_login(world.nurse)
+    body = client.get("/").content.decode()
+    assert "Infusions due today" in body and world.patient.name in body
+    assert f"/patients/{world.patient.pk}/infusions/#start" in body
+    assert "Pump plans to enter" in body
+    assert f"/patients/{world.patient.pk}/plans/new/?kind=pump&amp;from={world.plan.pk}" in body
+    PlanVersion.objects.create(
+        patient=world.patient,
+        kind=PlanKind.PUMP,
+        order_document={},
+        author=world.nurse,
+    )
+    assert "Pump plans to enter" not in client.get("/").content.decode()
+    assert approval.pk  # the approval is what the day is read from
+
+
+def test_a_running_infusion_shows_the_current_and_next_step_with_a_countdown(client, world):
+    approval = approve(world)
+    infusion = Infusion.objects.create(
+        approval=approval,
+        patient=world.patient,
+        day=1,
+        started_at=timezone.now() - timedelta(minutes=40),
+        started_by=world.nurse,
+    )
+    running = today.running_infusion(infusion, timezone.now())
+    # Seed chart: 30-minute steps; 40 minutes in = step 2, step 3 due at minute 60.
+    assert running.step == 2 and running.next_step == 3
+    assert running.next_due == infusion.started_at + timedelta(minutes=60)
+    assert Decimal(str(running.next_rate_ml_h)) == Decimal("29.9")
+    client.force_login(world.caregiver)
+    body = client.get("/").content.decode()
+    assert "Infusions running now" in body and "Planned now: step 2 of 4" in body
+    assert "set the pump to 29.9 mL/h" in body
+    assert 'class="countdown"' in body and "today.js" in body
+    assert 'id="notify-button"' in body and "<script>" not in body
+    assert f"/patients/{world.patient.pk}/infusions/{infusion.pk}/" in body
+
+
+def test_the_caregiver_sees_next_infusion_checkins_due_and_drinks(client, world):
+    in_3_days = (timezone.localdate() + timedelta(days=3)).isoformat()
+    approval = approve(world, start=f"{in_3_days}T09:00")
+    infusion = Infusion.objects.create(
+        approval=approval,
+        patient=world.patient,
+        day=1,
+        started_at=timezone.now() - timedelta(days=4),
+        ended_at=timezone.now() - timedelta(days=4) + timedelta(hours=6),
+        started_by=world.nurse,
+    )
+    checkin = CheckIn.objects.create(
+        infusion=infusion,
+        patient=world.patient,
+        due_at=timezone.now() - timedelta(hours=1),
+        hours_after_end=Decimal(72),
+        label="72 h",
+    )
+    HydrationEntry.objects.create(
+        patient=world.patient,
+        at=timezone.now(),
+        volume="250 mL",
+        volume_ml=Decimal("250"),
+        recorded_by=world.caregiver,
+    )
+    client.force_login(world.caregiver)
+    body = client.get("/").content.decode()
+    assert "Next infusion" in body and "09:00" in body
+    assert f"/patients/{world.patient.pk}/checkins/{checkin.pk}/" in body
+    assert "Drinks today" in body and "250 mL" in body
+    assert "Pump plans to enter" not in body and "waiting for your approval" not in body
+
+
+def test_the_prescriber_sees_plans_to_approve_and_checkins_that_called(client, world):
+    waiting = PlanVersion.objects.create(
+        patient=world.patient, kind=PlanKind.PRESCRIBED, label="", order_document={},
+        author=world.nurse,
+    )
+    approval = approve(world)
+    infusion = Infusion.objects.create(
+        approval=approval, patient=world.patient, day=1,
+        started_at=timezone.now() - timedelta(days=3),
+        ended_at=timezone.now() - timedelta(days=3), started_by=world.nurse,
+    )
+    CheckIn.objects.create(
+        infusion=infusion, patient=world.patient, due_at=timezone.now(),
+        hours_after_end=Decimal(72), label="72 h", answered_at=timezone.now(),
+        triage={"level": "call_doctor"},
+    )
+    client.force_login(world.prescriber)
+    body = client.get("/").content.decode()
+    assert "Plans waiting for your approval" in body
+    assert f"/patients/{world.patient.pk}/plans/{waiting.pk}/#approve" in body
+    assert "Check-ins that called the team" in body and "Call the care team" in body
+    assert "call_doctor" not in body.replace("level-call_doctor", "")
+
+
+def test_a_stranger_sees_nothing_of_another_team(client, world):
+    approve(world)
+    client.force_login(world.stranger)
+    body = client.get("/").content.decode()
+    assert world.patient.name not in body
+
+
+def test_words_for_people():
+    with translation.override("en"):
+        assert words.duration(345.23) == "5 h 45 min"
+        assert words.duration(30) == "30 min" and words.duration(120) == "2 h"
+        assert words.when("2026-12-03T08:30") == "Dec. 3, 2026, 08:30"
+        assert words.age(date(2020, 6, 15), date(2026, 12, 1)) == "6 years 5 months"
+        assert words.age(date(2026, 1, 15), date(2026, 12, 1)) == "10 months"
+        assert words.age_from_years(6.46) == "6 years 5 months"
+        assert words.weight("44 lb") == "44 lb (19.96 kg)"
+        assert words.weight_kg(19.958) == "19.96 kg"
+        assert words.product_name("Gammaplex 10%", 10) == "Gammaplex 10%"
+        assert words.product_name("Privigen", 10.0) == "Privigen 10%"
+        assert words.rule_pack("ontario") == "Ontario rules (ORBCoN dose calculator)"
+        assert words.strip_prefix("Check-in: Check-in: 72 h", "Check-in") == "72 h"
+    with translation.override("es"):
+        assert words.number(19.958) == "19,96"
+        assert words.when("2026-12-03T08:30") == "3 de diciembre de 2026, 08:30"
+        assert words.age(date(2020, 6, 15), date(2026, 12, 1)) == "6 años 5 meses"
+        assert words.weight_kg(19.958) == "19,96 kg"
