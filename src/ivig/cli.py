@@ -86,7 +86,7 @@ def compare(
     if format not in ("text", "json"):
         _fail([f"--format: Given: {format!r}. Accepted: text, json."])
     from ivig.core.compare import compare as run_compare
-    from ivig.core.compare import comparison_to_dict
+    from ivig.render.compare_json import comparison_to_dict
 
     day = _today(today)
     result = run_compare(_load_plan(first, day), _load_plan(second, day))

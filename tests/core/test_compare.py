@@ -15,10 +15,11 @@ from typing import Any
 
 import pytest
 
-from ivig.core.compare import Comparison, compare, comparison_to_dict
+from ivig.core.compare import Comparison, compare
 from ivig.core.findings import Finding
 from ivig.core.order import read_document_file
 from ivig.core.plan import Plan, build_plan
+from ivig.render.compare_json import comparison_to_dict
 from tests.core.builders import SEED_STEPS, document
 
 TODAY = date(2026, 11, 21)

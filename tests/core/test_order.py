@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ivig.core.dosing import rule_pack_ids
 from ivig.core.order import (
     DoseBasis,
     OrderError,
@@ -18,10 +19,13 @@ from tests.core.builders import document
 
 PRODUCTS = ["privigen", "gamunex_c", "octagam_10"]
 INDICATIONS = ["jdm", "pi", "itp", "kawasaki"]
+PACKS = rule_pack_ids()
 
 
 def parse(data: Any) -> Any:
-    return parse_order_document(data, product_ids=PRODUCTS, indication_ids=INDICATIONS)
+    return parse_order_document(
+        data, product_ids=PRODUCTS, indication_ids=INDICATIONS, dosing_weight_packs=PACKS
+    )
 
 
 def problems(data: Any) -> dict[str, str]:

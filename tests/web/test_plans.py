@@ -252,7 +252,8 @@ def test_approval_snapshot_is_what_was_rendered(client, world, child):
     response = client.post(url("approve", child.pk, version.pk), {"digest": digest})
     assert response.status_code == 302
     approval = Approval.objects.get(plan_version=version)
-    assert approval.snapshot == shown
+    assert approval.shown_plan == shown
+    assert approval.error_overrides == []
     assert approval.catalogue_version == shown["catalogue_version"]
     assert approval.approved_by == world.prescriber
     body = client.get(url("detail", child.pk, version.pk)).content.decode()

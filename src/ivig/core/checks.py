@@ -11,18 +11,16 @@ from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from functools import cache
 from importlib import resources
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ivig.core import findings, growth, units
 from ivig.core.catalogue import IndicationLabel, RateFact
 from ivig.core.findings import Finding, make
 from ivig.core.order import DoseBasis, TitrationRule
+from ivig.core.plan_model import Plan
 from ivig.core.units import Kind
 
-if TYPE_CHECKING:
-    from ivig.core.plan import Plan
-
-Check = Callable[["Plan"], list[Finding]]
+Check = Callable[[Plan], list[Finding]]
 _CHECKS: list[Check] = []
 
 

@@ -14,7 +14,7 @@ from decimal import Decimal
 from ivig.core import units
 from ivig.core.checks import fmt, fmt_rate, rules
 from ivig.core.findings import Finding, make, sort_key
-from ivig.core.plan import Plan
+from ivig.core.plan_model import Plan
 from ivig.core.titration import ScheduleStep
 
 SOURCE = "Comparison of the two plans (computed by the same engine)"
@@ -245,42 +245,3 @@ def _wrong_field(first: Plan, second: Plan) -> list[Finding]:
 def _duration(minutes: Decimal) -> str:
     total = int(units.round_half_up(minutes, 0))
     return f"{total // 60} h {total % 60:02d} min"
-
-
-def comparison_to_dict(c: Comparison, language: str = "en") -> dict[str, object]:
-    from ivig.render.plan_json import finding_dict, num
-
-    def step(s: ScheduleStep | None) -> dict[str, object] | None:
-        if s is None:
-            return None
-        return {
-            "start_min": num(s.start_min, 2),
-            "end_min": num(s.end_min, 2),
-            "planned_minutes": s.planned_minutes,
-            "rate_ml_kg_h": num(s.rate_ml_kg_h, 3),
-            "rate_ml_h": num(s.pump_rate_ml_h, 1),
-        }
-
-    return {
-        "schema": "ivig-compare/1",
-        "findings": [finding_dict(f, language) for f in c.findings],
-        "steps": [
-            {
-                "step": p.number,
-                "first": step(p.first),
-                "second": step(p.second),
-                "diff_ml_kg_h": num(p.diff_ml_kg_h, 3),
-                "diff_ml_h": num(p.diff_ml_h, 1),
-                "diff_minutes": num(p.diff_minutes, 2),
-            }
-            for p in c.pairs
-        ],
-        "first": {
-            "dosing_weight_kg": num(c.first.dosing.weight_kg, 3),
-            "findings": [finding_dict(f, language) for f in c.first.findings],
-        },
-        "second": {
-            "dosing_weight_kg": num(c.second.dosing.weight_kg, 3),
-            "findings": [finding_dict(f, language) for f in c.second.findings],
-        },
-    }

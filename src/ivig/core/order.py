@@ -316,9 +316,17 @@ def shape_problems(data: object, name: str = "document") -> list[Problem]:
 
 
 def parse_order_document(
-    data: object, *, product_ids: Sequence[str], indication_ids: Sequence[str]
+    data: object,
+    *,
+    product_ids: Sequence[str],
+    indication_ids: Sequence[str],
+    dosing_weight_packs: Sequence[str],
 ) -> OrderDocument:
-    """Validate an order document mapping. Raises OrderError listing every problem."""
+    """Validate an order document mapping. Raises OrderError listing every problem.
+
+    The accepted product, indication and dosing-weight rule-pack names are passed in by the
+    caller (``plan.parse_document`` reads them from the catalogue and dosing data), so this
+    parser depends on no other engine module but units and vocabulary."""
     shape = shape_problems(data)
     if shape:
         raise OrderError(shape)
@@ -334,7 +342,9 @@ def parse_order_document(
         c.add("order", None, "an [order] table", "this table is required")
     patient = _parse_patient(c, patient_data, product_ids) if patient_data is not None else None
     order = (
-        _parse_order(c, order_data, product_ids, indication_ids) if order_data is not None else None
+        _parse_order(c, order_data, product_ids, indication_ids, dosing_weight_packs)
+        if order_data is not None
+        else None
     )
     if c.problems or patient is None or order is None:
         raise OrderError(c.problems)
@@ -482,6 +492,7 @@ def _parse_order(
     data: object,
     product_ids: Sequence[str],
     indication_ids: Sequence[str],
+    dosing_weight_packs: Sequence[str],
 ) -> Order | None:
     table = c.table(data, "order", ORDER_KEYS)
     if table is None:
@@ -520,7 +531,7 @@ def _parse_order(
     dosing_weight = c.choice(
         table.get("dosing_weight", None),
         "order.dosing_weight",
-        list(DOSING_WEIGHT_METHODS) + list(units_rule_pack_ids()),
+        list(DOSING_WEIGHT_METHODS) + list(dosing_weight_packs),
     )
     vial_rounding = c.choice(table.get("vial_rounding"), "order.vial_rounding", list(VIAL_ROUNDING))
     start = _datetime(c, table["start"], "order.start") if table.get("start") is not None else None
@@ -556,13 +567,6 @@ def _parse_order(
         prescriber=prescriber,
         notes=notes,
     )
-
-
-def units_rule_pack_ids() -> tuple[str, ...]:
-    """Named dosing-weight rule packs (from data/dosing_weight.toml)."""
-    from ivig.core.dosing import rule_pack_ids
-
-    return rule_pack_ids()
 
 
 def _dose_accepted() -> str:

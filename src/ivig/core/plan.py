@@ -8,76 +8,18 @@ the cited catalogue, and every fact it cannot know is reported as unknown.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from dataclasses import replace
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
 from ivig.core import dosing, titration, units
-from ivig.core.catalogue import Catalogue, Indication, IndicationLabel, Product, load_catalogue
-from ivig.core.dosing import Course, DayDose, DosingWeight
-from ivig.core.findings import Finding
+from ivig.core.catalogue import Catalogue, Product, load_catalogue
+from ivig.core.checks import run_all
 from ivig.core.order import OrderDocument, OrderError, Problem, parse_order_document
-from ivig.core.titration import ResolvedStep, Schedule
+from ivig.core.plan_model import DayPlan, Plan
 
-STATEMENT_EN = (
-    "This plan was prescribed by {prescriber}. This software only computes and checks it: "
-    "it never chooses a dose or a rate. Check every number against the prescription."
-)
-STATEMENT_ES = (
-    "Este plan fue prescrito por {prescriber}. Este programa solo lo calcula y lo revisa: "
-    "nunca elige una dosis ni una velocidad. Compare cada cifra con la prescripción."
-)
-UNNAMED_PRESCRIBER_EN = "the treating clinician (name not given)"
-UNNAMED_PRESCRIBER_ES = "el médico tratante (nombre no indicado)"
-
-
-@dataclass(frozen=True)
-class DayPlan:
-    day: int
-    date: date | None
-    dose: DayDose
-    volume_ml: Decimal
-    schedule: Schedule
-    start: datetime | None
-    end: datetime | None
-    saline_ml: Decimal | None
-
-
-@dataclass(frozen=True)
-class Plan:
-    document: OrderDocument
-    catalogue: Catalogue
-    product: Product
-    concentration_mg_ml: Decimal
-    indication: Indication | None
-    label: IndicationLabel | None
-    dosing: DosingWeight
-    course: Course
-    steps: tuple[ResolvedStep, ...]
-    days: tuple[DayPlan, ...]
-    today: date
-    age_years: Decimal | None
-    findings: tuple[Finding, ...] = ()
-
-    @property
-    def has_errors(self) -> bool:
-        return any(f.severity == "error" for f in self.findings)
-
-    @property
-    def course_dose_g_per_kg(self) -> Decimal:
-        return self.course.prescribed_g / self.dosing.weight_kg
-
-    @property
-    def first_day_steps(self) -> tuple[titration.ScheduleStep, ...]:
-        return self.days[0].schedule.steps if self.days else ()
-
-    def statement(self, language: str = "en") -> str:
-        prescriber = self.document.order.prescriber
-        if language == "es":
-            return STATEMENT_ES.format(prescriber=prescriber or UNNAMED_PRESCRIBER_ES)
-        return STATEMENT_EN.format(prescriber=prescriber or UNNAMED_PRESCRIBER_EN)
-
+__all__ = ["DayPlan", "Plan", "build_plan", "build_plan_or_error", "parse_document"]
 
 def parse_document(data: object, catalogue: Catalogue | None = None) -> OrderDocument:
     catalogue = catalogue or load_catalogue()
@@ -85,6 +27,7 @@ def parse_document(data: object, catalogue: Catalogue | None = None) -> OrderDoc
         data,
         product_ids=sorted(catalogue.products),
         indication_ids=sorted(catalogue.indications),
+        dosing_weight_packs=dosing.rule_pack_ids(),
     )
 
 
@@ -95,8 +38,6 @@ def build_plan(
     catalogue: Catalogue | None = None,
 ) -> Plan:
     """Validate and compute a plan. Raises OrderError (with every problem) on bad input."""
-    from ivig.core.checks import run_all
-
     catalogue = catalogue or load_catalogue()
     document = data if isinstance(data, OrderDocument) else parse_document(data, catalogue)
     order = document.order

@@ -40,7 +40,7 @@ from ivig.core import units
 from ivig.core.units import Kind
 
 if TYPE_CHECKING:
-    from ivig.core.plan import Plan
+    from ivig.core.plan_model import Plan
     from ivig.core.triage import CheckInTier, TriageData
 
 DATA_FILE = "timeline.toml"

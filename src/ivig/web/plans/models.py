@@ -16,6 +16,9 @@ from simple_history.models import HistoricalRecords
 from ivig.web.accounts.models import ActiveQuerySet
 from ivig.web.patients.models import Patient
 
+OVERRIDES_KEY = "error_overrides"
+"""Key of the approval snapshot that holds each error finding approved anyway, with its reason."""
+
 
 class PlanKind(models.TextChoices):
     PRESCRIBED = "prescribed", _("Prescribed")
@@ -82,3 +85,15 @@ class Approval(models.Model):
 
     def __str__(self) -> str:
         return f"{self.plan_version} – {self.approved_at:%Y-%m-%d}"
+
+    @property
+    def error_overrides(self) -> list[dict[str, str]]:
+        """Each error finding approved anyway: code, message and the prescriber's reason."""
+        snapshot = self.snapshot if isinstance(self.snapshot, dict) else {}
+        return list(snapshot.get(OVERRIDES_KEY) or [])
+
+    @property
+    def shown_plan(self) -> dict[str, object]:
+        """The plan exactly as shown when approved (the snapshot without the override list)."""
+        snapshot = self.snapshot if isinstance(self.snapshot, dict) else {}
+        return {k: v for k, v in snapshot.items() if k != OVERRIDES_KEY}

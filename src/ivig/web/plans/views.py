@@ -8,8 +8,6 @@ clinical is computed here. Printouts are the same Django templates rendered by W
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import json
 import tomllib
 from datetime import datetime, timedelta
 from functools import cache
@@ -28,15 +26,17 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from ivig.core.catalogue import load_catalogue
-from ivig.core.compare import compare, comparison_to_dict
+from ivig.core.compare import compare
 from ivig.core.order import OrderError, Problem
 from ivig.core.plan import Plan, build_plan
+from ivig.render.compare_json import comparison_to_dict
 from ivig.render.plan_json import plan_to_dict
 from ivig.render.svg_chart import plan_chart_svgs
 from ivig.web import access
 from ivig.web.access import Action
 from ivig.web.accounts.models import User
 from ivig.web.patients.models import Patient
+from ivig.web.plans.approval import ApprovalRefused, approve, digest, error_findings
 from ivig.web.plans.forms import (
     DEFAULT_PREMED_ROWS,
     DEFAULT_STEP_ROWS,
@@ -53,9 +53,10 @@ from ivig.web.plans.forms import (
     product_facts,
     rows_from_data,
 )
-from ivig.web.plans.models import Approval, PlanKind, PlanVersion
+from ivig.web.plans.models import PlanKind, PlanVersion
 
 SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
+OVERRIDE_PREFIX = "override_"
 LANGUAGES = ("en", "es")
 
 
@@ -80,12 +81,6 @@ def compute(document: Any) -> tuple[Plan | None, tuple[Problem, ...]]:
         return build_plan(document, today=_today()), ()
     except OrderError as exc:
         return None, exc.problems
-
-
-def digest(plan_dict: Any) -> str:
-    """A fingerprint of what was shown, so an approval can prove it approves exactly that."""
-    text = json.dumps(plan_dict, sort_keys=True, ensure_ascii=False, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def plan_display(plan_dict: dict[str, Any], language: str, prefix: str = "") -> dict[str, Any]:
@@ -306,6 +301,15 @@ def plan_list(request: HttpRequest, patient_id: int) -> HttpResponse:
 def plan_detail(request: HttpRequest, patient_id: int, version_id: int) -> HttpResponse:
     patient = access.get_patient_for_user(request.user, patient_id)
     version = get_object_or_404(patient.plan_versions.all(), pk=version_id)
+    return render(request, "plans/plan_detail.html", _detail_context(request, patient, version))
+
+
+def _detail_context(
+    request: HttpRequest,
+    patient: Patient,
+    version: PlanVersion,
+    typed_overrides: dict[str, str] | None = None,
+) -> dict[str, Any]:
     language = _language()
     plan, problems = compute(version.order_document)
     context: dict[str, Any] = {
@@ -321,14 +325,23 @@ def plan_detail(request: HttpRequest, patient_id: int, version_id: int) -> HttpR
         plan_dict = plan_to_dict(plan, language)
         context["digest"] = digest(plan_dict)
         context.update(plan_display(plan_dict, language))
+        typed = typed_overrides or {}
+        seen: dict[str, dict[str, Any]] = {}
+        for error in error_findings(plan_dict):
+            row = seen.setdefault(
+                error["code"],
+                {"code": error["code"], "messages": [], "reason": typed.get(error["code"], "")},
+            )
+            row["messages"].append(error["message"])
+        context["override_rows"] = list(seen.values())
     if approval is not None:
-        snapshot = approval.snapshot
-        context["snapshot_valid"] = isinstance(snapshot, dict) and "days" in snapshot
+        shown = approval.shown_plan
+        context["snapshot_valid"] = "days" in shown
         if context["snapshot_valid"]:
-            context["snapshot"] = plan_display(snapshot, approval.language, prefix="approved-")
+            context["snapshot"] = plan_display(shown, approval.language, prefix="approved-")
         recomputed = plan_to_dict(plan, approval.language) if plan is not None else None
-        context["approval_differs"] = recomputed != snapshot
-    return render(request, "plans/plan_detail.html", context)
+        context["approval_differs"] = recomputed != shown
+    return context
 
 
 @login_required
@@ -349,30 +362,31 @@ def plan_archive(request: HttpRequest, patient_id: int, version_id: int) -> Http
 
 @login_required
 def plan_approve(request: HttpRequest, patient_id: int, version_id: int) -> HttpResponse:
-    """Store exactly what the prescriber saw (refused if the plan changed since the page loaded)."""
+    """Approve through the one gate (``approval.approve``): error findings need a reason each,
+    a version is approved once, and only exactly what the prescriber saw is approved."""
     patient = access.get_patient_for_user(request.user, patient_id, action=Action.APPROVE_PLANS)
-    version = get_object_or_404(patient.plan_versions.active(), pk=version_id)
+    version = get_object_or_404(patient.plan_versions.all(), pk=version_id)
     if request.method != "POST":
         return redirect("plans:detail", patient_id=patient.pk, version_id=version.pk)
-    language = _language()
-    plan, _problems = compute(version.order_document)
-    if plan is None:
-        messages.error(request, _("This plan has problems and cannot be approved."))
-        return redirect("plans:detail", patient_id=patient.pk, version_id=version.pk)
-    plan_dict = plan_to_dict(plan, language)
-    if request.POST.get("digest") != digest(plan_dict):
-        messages.error(
-            request,
-            _("The plan changed since the page was shown. Read it again, then approve."),
+    typed = {
+        key.removeprefix(OVERRIDE_PREFIX): (request.POST.get(key) or "").strip()
+        for key in request.POST
+        if key.startswith(OVERRIDE_PREFIX)
+    }
+    try:
+        approve(
+            version,
+            _user(request),
+            {code: reason for code, reason in typed.items() if reason},
+            language=_language(),
+            expected_digest=request.POST.get("digest") or "",
         )
-        return redirect("plans:detail", patient_id=patient.pk, version_id=version.pk)
-    Approval.objects.create(
-        plan_version=version,
-        snapshot=plan_dict,
-        catalogue_version=plan.catalogue.version,
-        approved_by=_user(request),
-        language=language,
-    )
+    except ApprovalRefused as refused:
+        messages.error(request, refused.message)
+        context = _detail_context(request, patient, version, typed)
+        context["refused"] = refused
+        context["missing_codes"] = {e["code"] for e in refused.errors}
+        return render(request, "plans/plan_detail.html", context, status=409)
     messages.success(request, _("Plan approved. The approval keeps what was shown."))
     return redirect("plans:detail", patient_id=patient.pk, version_id=version.pk)
 
