@@ -202,6 +202,95 @@ def calendar(
         typer.echo(f"Wrote {len(events)} events to {out}", err=True)
 
 
+fhir_app = typer.Typer(
+    no_args_is_help=True, help="HL7 FHIR R4 export and import (see docs/fhir.md)."
+)
+app.add_typer(fhir_app, name="fhir")
+
+
+def _timezone(value: str | None) -> Any:
+    if value is None:
+        return None
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        return ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        _fail([f"--timezone: unknown time zone. Given: {value!r}. Accepted: an IANA name such "
+               "as Europe/Madrid or UTC."])
+
+
+@fhir_app.command("export")
+def fhir_export(
+    file: Path = typer.Argument(..., help="Plan file (TOML, or JSON)"),
+    timezone: str | None = typer.Option(
+        None, "--timezone", help="IANA time zone of the plan's local times, e.g. Europe/Madrid "
+        "(required when the plan has a start)"
+    ),
+    patient_id: str = typer.Option("patient", "--patient-id", help="Patient.id to use"),
+    order_id: str = typer.Option("order", "--order-id", help="MedicationRequest.id to use"),
+    out: Path | None = typer.Option(None, "--out", help="Write the Bundle here (default: stdout)"),
+    today: str | None = typer.Option(None, "--today", help="Date for ages (YYYY-MM-DD)"),
+) -> None:
+    """Export a plan file as a FHIR R4 Bundle (Patient, Observations, MedicationRequests)."""
+    from ivig.interop.fhir_export import ExportError, plan_bundle
+
+    plan_result = _load_plan(file, _today(today))
+    try:
+        data = plan_bundle(
+            plan_result,
+            patient_id=patient_id,
+            request_id=order_id,
+            tz=_timezone(timezone),
+            measured_at=None,
+        )
+    except (ExportError, ValueError) as exc:
+        problems = getattr(exc, "problems", None)
+        _fail([f"{file}: {p.message}" for p in problems] if problems else [f"{file}: {exc}"])
+    text = json.dumps(data, indent=2, ensure_ascii=False, default=str)
+    if out is None:
+        typer.echo(text)
+    else:
+        out.write_text(text + "\n", encoding="utf-8")
+        typer.echo(f"Wrote a Bundle of {len(data['entry'])} resources to {out}", err=True)
+
+
+@fhir_app.command("import")
+def fhir_import(
+    file: Path = typer.Argument(..., help="FHIR JSON: a Bundle, a list, or one resource"),
+    timezone: str | None = typer.Option(
+        None, "--timezone", help="IANA time zone to read the order's start in"
+    ),
+    out: Path | None = typer.Option(
+        None, "--out", help="Write the draft order document (JSON) here (default: stdout)"
+    ),
+    today: str | None = typer.Option(None, "--today", help="Date for ages (YYYY-MM-DD)"),
+) -> None:
+    """Turn a FHIR MedicationRequest and weight Observation into a draft plan file (JSON).
+
+    Exit 0: imported and valid; 2: something could not be mapped (every problem is listed).
+    """
+    from ivig.core.order import OrderError
+    from ivig.core.plan import build_plan
+    from ivig.interop.fhir_import import FhirImportError, import_order
+
+    try:
+        data = json.loads(file.read_text(encoding="utf-8"), parse_float=str)
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        _fail([f"{file}: not readable FHIR JSON: {exc}"])
+    try:
+        document = import_order(data, tz=_timezone(timezone))
+        build_plan(document, today=_today(today))
+    except (FhirImportError, OrderError) as exc:
+        _fail([f"{file}: {p.message}" for p in exc.problems])
+    text = json.dumps(document, indent=2, ensure_ascii=False)
+    if out is None:
+        typer.echo(text)
+    else:
+        out.write_text(text + "\n", encoding="utf-8")
+        typer.echo(f"Wrote a draft order document to {out}", err=True)
+
+
 def main() -> None:
     app()
 

@@ -104,6 +104,11 @@ def _parse_unit(unit_text: str) -> tuple[str, str, str]:
     return str(unit), _dims_text(numerator), _dims_text(denominator)
 
 
+def canonical_unit(unit_text: str) -> str:
+    """pint's canonical spelling of a unit ("mL/kg/hr" -> "milliliter / hour / kilogram")."""
+    return _parse_unit(_normalise_unit_text(unit_text))[0]
+
+
 def _dims_text(container: Any) -> str:
     return " * ".join(
         f"{name} ** {exp}" if exp != 1 else name for name, exp in sorted(container.items())
