@@ -14,17 +14,73 @@ unit is turned into another.
 from __future__ import annotations
 
 import re
+import tomllib
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
 from enum import Enum
 from functools import cache, lru_cache
+from importlib import resources
 from typing import Any
 
 import pint
 
 _REGISTRY: Any = pint.UnitRegistry(non_int_type=Decimal, cache_folder=None)
 _Q = _REGISTRY.Quantity
+UNITS_DATA_FILE = "units.toml"
+
+
+@dataclass(frozen=True)
+class HouseholdUnit:
+    """A household volume unit people type (cup, fluid ounce): its size in mL and its source."""
+
+    name: str
+    ml: Decimal
+    words: tuple[str, ...]
+    en: str
+    es: str
+    source: str
+
+
+@dataclass(frozen=True)
+class EntryGuards:
+    """Entry-error guards of the parser (design choice, labelled as such in units.toml)."""
+
+    max_text_length: int
+    drink_volume_max_text: str
+    volume_per_day_max_text: str
+
+
+def _units_data() -> dict[str, Any]:
+    text = resources.files("ivig.data").joinpath(UNITS_DATA_FILE).read_text(encoding="utf-8")
+    return tomllib.loads(text)
+
+
+_RAW_UNITS = _units_data()
+HOUSEHOLD_UNITS: dict[str, HouseholdUnit] = {
+    name: HouseholdUnit(
+        name=name,
+        ml=Decimal(str(table["ml"])),
+        words=tuple(table["words"]),
+        en=str(table["en"]),
+        es=str(table["es"]),
+        source=str(table["source"]),
+    )
+    for name, table in _RAW_UNITS["household"].items()
+}
+UNIT_SOURCES: dict[str, dict[str, str]] = dict(_RAW_UNITS["sources"])
+ENTRY_GUARDS = EntryGuards(
+    max_text_length=int(_RAW_UNITS["entry_guards"]["max_text_length"]),
+    drink_volume_max_text=str(_RAW_UNITS["entry_guards"]["drink_volume_max"]),
+    volume_per_day_max_text=str(_RAW_UNITS["entry_guards"]["volume_per_day_max"]),
+)
+for _unit in HOUSEHOLD_UNITS.values():
+    for _key in (_unit.source,):
+        if _key not in UNIT_SOURCES:  # pragma: no cover - checked by the data test
+            raise RuntimeError(f"units.toml: unknown source {_key!r} for {_unit.name}")
+    # pint unit names such as "label_cup": the label definition, one place.
+    _REGISTRY.define(f"label_{_unit.name} = {_unit.ml} * milliliter")
 
 # A number: optional sign, digits with an optional decimal point. Scientific notation, commas
 # and fractions are refused on purpose: a dose should be typed the way it is read aloud.
@@ -63,6 +119,10 @@ class Kind(Enum):
     BMI = 'a body-mass index, e.g. "30 kg/m**2"'
     AGE = 'an age with its unit, e.g. "6 years" or "18 months"'
     MASS_CONCENTRATION_SMALL = 'a content per mL, e.g. "25 µg/mL"'
+    DRINK_VOLUME = (
+        'a drink in mL, L, US fl oz (30 mL) or US cups (240 mL), e.g. "250 mL", "8 oz", "1 cup"'
+    )
+    VOLUME_PER_DAY = 'a fluid limit per day, e.g. "1200 mL/day", "1.2 L/day" or "40 oz/day"'
 
 
 class RateKind(Enum):
@@ -122,6 +182,9 @@ def parse(value: object, field: str, kind: Kind) -> Quantity:
         if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
             raise QuantityError(field, value, accepted, "a number without a unit is not accepted")
         raise QuantityError(field, value, accepted, "expected text with a number and a unit")
+    if len(value) > ENTRY_GUARDS.max_text_length:
+        shown = value[: ENTRY_GUARDS.max_text_length] + "…"
+        raise QuantityError(field, shown, accepted, "this is too long to be one quantity")
     if "," in value:
         problem = "use a point as the decimal separator and no thousands separator"
         raise QuantityError(field, value, accepted, problem)
@@ -131,6 +194,10 @@ def parse(value: object, field: str, kind: Kind) -> Quantity:
     unit_text = match.group("unit")
     if not unit_text:
         raise QuantityError(field, value, accepted, "the unit is missing")
+    if re.match(r"[eE][-+]?\d", unit_text):
+        raise QuantityError(field, value, accepted, "write the number in full (no 1e9 notation)")
+    if kind in _TYPED_UNIT_READERS:
+        unit_text = _TYPED_UNIT_READERS[kind](field, value, accepted, unit_text)
     try:
         magnitude = Decimal(match.group("number"))
     except InvalidOperation as exc:  # pragma: no cover - the regex only lets digits through
@@ -147,7 +214,178 @@ def parse(value: object, field: str, kind: Kind) -> Quantity:
     if not magnitude.is_finite():  # pragma: no cover - the regex refuses inf/nan
         raise QuantityError(field, value, accepted, "the number is not finite")
     _check_size(magnitude, unit, (numerator, denominator), kind, field, value)
-    return Quantity(magnitude=magnitude, unit=unit, text=value.strip())
+    quantity = Quantity(magnitude=magnitude, unit=unit, text=value.strip())
+    if kind in (Kind.DRINK_VOLUME, Kind.VOLUME_PER_DAY):
+        _check_volume_guard(quantity, field, value, kind)
+    return quantity
+
+
+# --- What people type: temperatures without the degree sign, drinks in oz and cups ------------
+
+
+def _plain_unit_words(text: str) -> str:
+    """Lower case, no accents, one space between words, degree/ordinal signs removed."""
+    text = text.replace("º", " ").replace("°", " ").replace("˚", " ")
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    return re.sub(r"\s+", " ", text.strip().lower())
+
+
+_CELSIUS_WORDS = frozenset(
+    {
+        "c",
+        "degc",
+        "deg c",
+        "degree c",
+        "degrees c",
+        "celsius",
+        "degree celsius",
+        "degrees celsius",
+        "deg celsius",
+        "centigrade",
+        "degrees centigrade",
+        "grados c",
+        "grados celsius",
+        "grados centigrados",
+        "grado c",
+        "grado celsius",
+    }
+)
+_FAHRENHEIT_WORDS = frozenset(
+    {
+        "f",
+        "degf",
+        "deg f",
+        "degree f",
+        "degrees f",
+        "fahrenheit",
+        "degree fahrenheit",
+        "degrees fahrenheit",
+        "deg fahrenheit",
+        "grados f",
+        "grados fahrenheit",
+        "grado f",
+        "grado fahrenheit",
+    }
+)
+
+
+def _temperature_unit(field: str, value: object, accepted: str, unit_text: str) -> str:
+    """ "°C", "C", "c", "degC", "celsius", "° f" ... -> degC / degF (pint reads "C" as coulomb)."""
+    words = _plain_unit_words(unit_text)
+    if words in _CELSIUS_WORDS:
+        return "degC"
+    if words in _FAHRENHEIT_WORDS:
+        return "degF"
+    raise QuantityError(field, value, accepted, f"unknown temperature unit {unit_text!r}")
+
+
+_METRIC_VOLUME_WORDS = {
+    "ml": "milliliter",
+    "mls": "milliliter",
+    "cc": "milliliter",
+    "milliliter": "milliliter",
+    "milliliters": "milliliter",
+    "millilitre": "milliliter",
+    "millilitres": "milliliter",
+    "mililitro": "milliliter",
+    "mililitros": "milliliter",
+    "l": "liter",
+    "lt": "liter",
+    "ltr": "liter",
+    "liter": "liter",
+    "liters": "liter",
+    "litre": "liter",
+    "litres": "liter",
+    "litro": "liter",
+    "litros": "liter",
+}
+_PER_DAY = re.compile(
+    r"^(?P<volume>.*?)\s*(?:/\s*(?:day|d|24\s*h|24\s*hours?|dia)|\s+(?:per|a|each|al|por)\s+"
+    r"(?:day|dia)|\s+daily|\s+diarios?|\s+diarias?)$"
+)
+
+
+def _volume_unit_name(words: str) -> str | None:
+    if words in _METRIC_VOLUME_WORDS:
+        return _METRIC_VOLUME_WORDS[words]
+    for unit in HOUSEHOLD_UNITS.values():
+        if words in unit.words:
+            return f"label_{unit.name}"
+    return None
+
+
+def _drink_unit(field: str, value: object, accepted: str, unit_text: str) -> str:
+    name = _volume_unit_name(_plain_unit_words(unit_text))
+    if name is None:
+        raise QuantityError(field, value, accepted, f"unknown drink unit {unit_text!r}")
+    return name
+
+
+def _per_day_unit(field: str, value: object, accepted: str, unit_text: str) -> str:
+    match = _PER_DAY.match(_plain_unit_words(unit_text))
+    if not match:
+        raise QuantityError(field, value, accepted, 'say it is per day, e.g. "1200 mL/day"')
+    name = _volume_unit_name(match.group("volume").strip())
+    if name is None:
+        raise QuantityError(field, value, accepted, f"unknown volume unit in {unit_text!r}")
+    return f"{name}/day"
+
+
+_TYPED_UNIT_READERS = {
+    Kind.TEMPERATURE: _temperature_unit,
+    Kind.DRINK_VOLUME: _drink_unit,
+    Kind.VOLUME_PER_DAY: _per_day_unit,
+}
+
+
+def _check_volume_guard(quantity: Quantity, field: str, value: object, kind: Kind) -> None:
+    if quantity.magnitude <= 0:
+        raise QuantityError(field, value, kind.value, "must be more than zero")
+    if kind is Kind.DRINK_VOLUME:
+        limit_text, unit = ENTRY_GUARDS.drink_volume_max_text, "mL"
+        limit = parse(limit_text, "units.toml entry_guards.drink_volume_max", Kind.VOLUME)
+    else:
+        limit_text, unit = ENTRY_GUARDS.volume_per_day_max_text, "mL/day"
+        limit = _parse_plain(limit_text, "units.toml entry_guards.volume_per_day_max")
+    if quantity.to(unit) > limit.to(unit):
+        raise QuantityError(
+            field,
+            value,
+            f"{kind.value}; at most {limit_text}",
+            "this is more than anyone drinks (entry-error guard): check the number and unit",
+        )
+
+
+def _parse_plain(text: str, field: str) -> Quantity:
+    match = _NUMBER.match(text)
+    assert match is not None
+    unit, _, _ = _parse_unit(match.group("unit"))
+    return Quantity(magnitude=Decimal(match.group("number")), unit=unit, text=text)
+
+
+def parse_temperature(value: object, field: str) -> Quantity:
+    """A temperature as people type it: "101.3 F", "101.3F", "38.5 C", "38.5c", "101.3°f",
+    "101.3 degF", "38 ºC". Raises QuantityError naming the field, what was given and accepted."""
+    return parse(value, field, Kind.TEMPERATURE)
+
+
+def parse_drink_volume(value: object, field: str) -> Quantity:
+    """A drink: "250 mL", "0.5 L", "8 oz", "1 cup" (US label cup 240 mL, fl oz 30 mL)."""
+    return parse(value, field, Kind.DRINK_VOLUME)
+
+
+def parse_volume_per_day(value: object, field: str) -> Quantity:
+    """A fluid limit per day: "1200 mL/day", "1.2 L/day", "40 oz/day", "1.5 L per day"."""
+    return parse(value, field, Kind.VOLUME_PER_DAY)
+
+
+def ml_per_day(quantity: Quantity) -> Decimal:
+    return quantity.to("mL/day")
+
+
+def temperature_f(quantity: Quantity) -> Decimal:
+    return quantity.to("degF")
 
 
 # Design choice (no clinical source): no real weight, height, dose, rate, volume, time or
@@ -212,6 +450,8 @@ _EXAMPLE_UNITS: dict[Kind, tuple[str, ...]] = {
     Kind.AGE: ("year",),
     Kind.BMI: ("kg/m**2",),
     Kind.MASS_CONCENTRATION_SMALL: ("µg/mL",),
+    Kind.DRINK_VOLUME: ("mL",),
+    Kind.VOLUME_PER_DAY: ("mL/day",),
 }
 
 
