@@ -185,9 +185,13 @@ def test_unknown_condition_in_a_risk_factor_is_refused_at_load() -> None:
 
 
 def test_no_temperature_threshold_is_written_in_the_code() -> None:
-    source = resources.files("ivig.core").joinpath("triage.py").read_text(encoding="utf-8")
-    assert not re.search(r"\d\s*°\s*[CF]", source)
-    assert "37.8" not in source and "38.0" not in source and "100.4" not in source
+    package = resources.files("ivig.core.triage")
+    modules = [m for m in package.iterdir() if m.name.endswith(".py")]
+    assert len(modules) >= 5  # one module per job
+    for module in modules:
+        source = module.read_text(encoding="utf-8")
+        assert not re.search(r"\d\s*°\s*[CF]", source), module.name
+        assert "37.8" not in source and "38.0" not in source and "100.4" not in source
 
 
 # --- G1 / section 1a: emergency signs, at every window, during and after -------------------------

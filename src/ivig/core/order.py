@@ -188,14 +188,33 @@ PREMED_KEYS = {"name", "dose", "minutes_before", "note"}
 SALINE_KEYS = {"amount", "timing"}
 
 
-class _Collector:
-    """Collects problems so a user sees all of them at once, not one per attempt."""
+# What a problem shows of a long or large given value (a pasted essay must not flood a message).
+MAX_GIVEN_TEXT = 200
+
+
+def shown(value: object) -> object:
+    """Keep what was given printable and short in messages."""
+    if isinstance(value, str):
+        return value if len(value) <= MAX_GIVEN_TEXT else value[:MAX_GIVEN_TEXT] + "…"
+    if value is None or isinstance(value, int | float | bool | Decimal | date):
+        return value
+    return value if len(repr(value)) <= MAX_GIVEN_TEXT else type(value).__name__
+
+
+class ProblemCollector:
+    """Collects problems so a user sees all of them at once, not one per attempt.
+
+    The one collector of input problems: the order document and the triage report use it."""
 
     def __init__(self) -> None:
         self.problems: list[Problem] = []
 
+    @property
+    def items(self) -> list[Problem]:
+        return self.problems
+
     def add(self, field: str, given: object, accepted: str, problem: str) -> None:
-        self.problems.append(Problem(field, given, accepted, problem))
+        self.problems.append(Problem(field, shown(given), accepted, problem))
 
     def quantity(self, value: object, field: str, kind: Kind) -> Quantity | None:
         try:
@@ -330,7 +349,7 @@ def parse_order_document(
     shape = shape_problems(data)
     if shape:
         raise OrderError(shape)
-    c = _Collector()
+    c = ProblemCollector()
     root = c.table(data, "document", {"patient", "order"})
     if root is None:
         raise OrderError(c.problems)
@@ -351,7 +370,7 @@ def parse_order_document(
     return OrderDocument(patient=patient, order=order, source=root)
 
 
-def _parse_patient(c: _Collector, data: object, product_ids: Sequence[str]) -> Patient | None:
+def _parse_patient(c: ProblemCollector, data: object, product_ids: Sequence[str]) -> Patient | None:
     table = c.table(data, "patient", PATIENT_KEYS)
     if table is None:
         return None
@@ -413,7 +432,7 @@ def _parse_patient(c: _Collector, data: object, product_ids: Sequence[str]) -> P
 
 
 def _string_list(
-    c: _Collector, value: object, field: str, vocabulary: Mapping[str, object]
+    c: ProblemCollector, value: object, field: str, vocabulary: Mapping[str, object]
 ) -> list[str]:
     accepted = "a list of: " + ", ".join(sorted(vocabulary))
     if not isinstance(value, list):
@@ -434,7 +453,7 @@ EARLIEST_BIRTH_YEAR = 1900
 START_YEARS = (2000, 2199)
 
 
-def _date(c: _Collector, value: object, field: str) -> date | None:
+def _date(c: ProblemCollector, value: object, field: str) -> date | None:
     accepted = (
         f'a date written as YYYY-MM-DD from the year {EARLIEST_BIRTH_YEAR} on, e.g. "2019-04-30"'
     )
@@ -456,7 +475,7 @@ def _date(c: _Collector, value: object, field: str) -> date | None:
     return parsed
 
 
-def _datetime(c: _Collector, value: object, field: str) -> datetime | None:
+def _datetime(c: ProblemCollector, value: object, field: str) -> datetime | None:
     low, high = START_YEARS
     accepted = (
         'a local date and time written as YYYY-MM-DDTHH:MM, e.g. "2026-12-01T08:30", '
@@ -488,7 +507,7 @@ _DOSE_KINDS: dict[Kind, DoseBasis] = {
 
 
 def _parse_order(
-    c: _Collector,
+    c: ProblemCollector,
     data: object,
     product_ids: Sequence[str],
     indication_ids: Sequence[str],
@@ -573,7 +592,7 @@ def _dose_accepted() -> str:
     return "; or ".join(k.value for k in _DOSE_KINDS)
 
 
-def _parse_titration(c: _Collector, value: object) -> tuple[Step, ...] | TitrationRule | None:
+def _parse_titration(c: ProblemCollector, value: object) -> tuple[Step, ...] | TitrationRule | None:
     field = "order.titration"
     accepted = (
         'a list of steps such as [{rate = "0.5 mL/kg/h", minutes = 30}, ..., '
@@ -626,7 +645,7 @@ def _parse_titration(c: _Collector, value: object) -> tuple[Step, ...] | Titrati
     return tuple(steps) if ok else None
 
 
-def _parse_rule(c: _Collector, value: Mapping[str, Any]) -> TitrationRule | None:
+def _parse_rule(c: ProblemCollector, value: Mapping[str, Any]) -> TitrationRule | None:
     field = "order.titration"
     n = len(c.problems)
     table = c.table(value, field, RULE_KEYS)
@@ -664,7 +683,7 @@ def _parse_rule(c: _Collector, value: Mapping[str, Any]) -> TitrationRule | None
     )
 
 
-def _parse_premedication(c: _Collector, value: object) -> tuple[Premedication, ...]:
+def _parse_premedication(c: ProblemCollector, value: object) -> tuple[Premedication, ...]:
     field = "order.premedication"
     if not isinstance(value, list):
         c.add(
@@ -699,7 +718,7 @@ def _parse_premedication(c: _Collector, value: object) -> tuple[Premedication, .
     return tuple(out)
 
 
-def _parse_saline(c: _Collector, value: object) -> Saline | None:
+def _parse_saline(c: ProblemCollector, value: object) -> Saline | None:
     field = "order.saline"
     if value is None:
         return None
