@@ -24,7 +24,7 @@ from ivig.core import units
 from ivig.core.units import Kind
 
 if TYPE_CHECKING:
-    from ivig.core.plan import Plan
+    from ivig.core.plan_model import Plan
 
 DATA_FILE = "family.toml"
 QUALITIES = frozenset({"seed", "guideline", "label", "study", "copy", "weak", "derived", "design"})
@@ -598,8 +598,6 @@ def about_sheet(
     course_end: date | None = None,
 ) -> Sheet:
     """The "About IVIG" sheet for this patient and plan."""
-    from ivig.core.timeline import add_months
-
     data = family_data()
     sheet = data["sheet"]
     last_date = course_end
@@ -609,7 +607,7 @@ def about_sheet(
     wait = live_vaccine_wait(plan)
     until = None
     if last_date is not None and not wait.above_table:
-        until = add_months(datetime.combine(last_date, time()), wait.months).date()
+        until = units.add_months(datetime.combine(last_date, time()), wait.months).date()
     personal: dict[str, tuple[Statement, ...]] = {
         "why": indication_statements(plan.document.order.indication),
         "product": product_statements(plan),

@@ -25,7 +25,6 @@ Pure: no Django, no database, no network; reads only package data files.
 
 from __future__ import annotations
 
-import calendar
 import math
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
@@ -37,7 +36,7 @@ from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 from ivig.core import units
-from ivig.core.units import Kind
+from ivig.core.units import Kind, add_months
 
 if TYPE_CHECKING:
     from ivig.core.plan_model import Plan
@@ -550,14 +549,6 @@ def _next_course(first_start: datetime, interval_days: int) -> CareEvent:
         (),
         n["source"],
     )
-
-
-def add_months(moment: datetime, months: int) -> datetime:
-    """The same wall-clock time ``months`` calendar months later (day clamped to month end)."""
-    index = moment.month - 1 + months
-    year, month = moment.year + index // 12, index % 12 + 1
-    day = min(moment.day, calendar.monthrange(year, month)[1])
-    return moment.replace(year=year, month=month, day=day)
 
 
 def _vaccines(plan: Plan, last_end: datetime) -> list[CareEvent]:

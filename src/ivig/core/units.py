@@ -13,11 +13,12 @@ unit is turned into another.
 
 from __future__ import annotations
 
+import calendar
 import re
 import tomllib
 import unicodedata
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
 from enum import Enum
 from functools import cache, lru_cache
@@ -653,3 +654,11 @@ def kg_from_pounds(pounds: Decimal) -> Decimal:
 def pounds_from_kg(weight_kg: Decimal) -> Decimal:
     """The number of pounds in a mass given in kg."""
     return _convert(weight_kg, "kg", "lb")
+
+
+def add_months(moment: datetime, months: int) -> datetime:
+    """The same wall-clock time ``months`` calendar months later (day clamped to month end)."""
+    index = moment.month - 1 + months
+    year, month = moment.year + index // 12, index % 12 + 1
+    day = min(moment.day, calendar.monthrange(year, month)[1])
+    return moment.replace(year=year, month=month, day=day)
