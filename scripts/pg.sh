@@ -88,6 +88,14 @@ cmd_up() {
     chmod 0755 "$PGDIR"
     if [ "$(id -u)" = 0 ]; then
         chown postgres:postgres "$PGDIR"
+        # A root directory without o+x (a chroot unpacked into a `mktemp -d` folder, mode 0700)
+        # lets no unprivileged user run anything, and PostgreSQL refuses to run as root. A real
+        # Debian has / at 0755: restore that, and say so.
+        if [ "$(( 0$(stat -c %a /) & 01 ))" = 0 ]; then
+            say "WARNING: / is mode $(stat -c %a /): the postgres user cannot run any program;"
+            say "         chmod o+x / (as on any Debian install) so the test cluster can start"
+            chmod o+x /
+        fi
         # the postgres user must be able to reach the directory
         runuser -u postgres -- test -x "$PGDIR" \
             || die "$PGDIR is not reachable by the postgres user (set IVIG_PGDIR under /tmp)"
