@@ -42,6 +42,11 @@ def _when(moment: datetime, tz: ZoneInfo | None) -> datetime:
     return moment.replace(tzinfo=tz) if tz is not None else moment
 
 
+def one_line(text: str) -> str:
+    """The text on one line: control characters and line breaks become single spaces."""
+    return " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
+
+
 def to_ical(
     events: Iterable[CareEvent],
     *,
@@ -56,6 +61,10 @@ def to_ical(
         raise ValueError(
             f"language: must be one of {', '.join(_SOURCE_WORD)}. Given: {language!r}."
         )
+    # A name typed with a line break (or stored before the form refused one) must not break the
+    # feed or inject properties: names are written on one line, control characters as spaces.
+    calendar_name = one_line(calendar_name)
+    include_patient_name = one_line(include_patient_name) if include_patient_name else None
     dtstamp = (stamp or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
     cal = Calendar()
     cal.add("prodid", PRODID)

@@ -5,7 +5,6 @@ Views call these; they never compute clinical numbers themselves.
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -29,6 +28,7 @@ from ivig.core.infusion_checks import (
 from ivig.core.order import OrderError
 from ivig.core.plan import Plan, build_plan
 from ivig.core.timeline import CareEvent, TimelineError, care_timeline
+from ivig.web import csv_safe
 from ivig.web.infusions.models import CheckIn, EventKind, Infusion, InfusionEvent
 from ivig.web.patients.models import Patient
 from ivig.web.plans.models import Approval
@@ -400,7 +400,7 @@ def brand_change(patient: Patient, snapshot: dict[str, Any]) -> str | None:
 
 def summary_csv(patient: Patient, history: list[InfusionSummary]) -> str:
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv_safe.writer(out)
     writer.writerow(
         [
             "date",

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -47,6 +48,14 @@ class PatientForm(forms.ModelForm):  # type: ignore[type-arg]
         super().__init__(*args, **kwargs)
         self.fields["conditions"].choices = condition_choices()  # type: ignore[attr-defined]
         self.fields["name"].widget.attrs["autocomplete"] = "off"
+
+    def clean_name(self) -> str:
+        name: str = self.cleaned_data["name"]
+        if any(unicodedata.category(ch) in ("Cc", "Zl", "Zp") for ch in name):
+            raise forms.ValidationError(
+                _("The name cannot hold line breaks, tabs or other control characters.")
+            )
+        return name
 
     def clean_birth_date(self) -> Any:
         birth_date = self.cleaned_data["birth_date"]

@@ -8,6 +8,8 @@ printed, with the catalogue version it was computed against, so the record can b
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -18,6 +20,33 @@ from ivig.web.patients.models import Patient
 
 OVERRIDES_KEY = "error_overrides"
 """Key of the approval snapshot that holds each error finding approved anyway, with its reason."""
+
+
+class ApprovedRecordError(RuntimeError):
+    """An attempt to change an approved plan version or an approval, or to delete one."""
+
+
+# What an approval vouches for: none of these may change once a version has an approval.
+APPROVED_COLUMNS = ("patient_id", "kind", "label", "order_document", "author_id", "supersedes_id")
+_LOCKED_UPDATES = {*APPROVED_COLUMNS, "patient", "author", "supersedes"}
+
+
+class PlanVersionQuerySet(ActiveQuerySet):
+    def update(self, **kwargs: Any) -> int:
+        if set(kwargs) & _LOCKED_UPDATES and self.filter(approvals__isnull=False).exists():
+            raise ApprovedRecordError("an approved plan version cannot be changed: write a new one")
+        return super().update(**kwargs)
+
+    def delete(self) -> Any:
+        raise ApprovedRecordError("plan versions are archived, never deleted")
+
+
+class ApprovalQuerySet(models.QuerySet["Approval"]):
+    def update(self, **kwargs: Any) -> int:
+        raise ApprovedRecordError("an approval records what was shown; it is never changed")
+
+    def delete(self) -> Any:
+        raise ApprovedRecordError("an approval records what was shown; it is never deleted")
 
 
 class PlanKind(models.TextChoices):
@@ -49,9 +78,10 @@ class PlanVersion(models.Model):
         verbose_name=_("replaces"),
     )
     archived_at = models.DateTimeField(_("archived"), null=True, blank=True)
+    archive_reason = models.CharField(_("reason for archiving"), max_length=300, blank=True)
     history = HistoricalRecords()
 
-    objects = ActiveQuerySet.as_manager()
+    objects = PlanVersionQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("plan version")
@@ -60,6 +90,24 @@ class PlanVersion(models.Model):
 
     def __str__(self) -> str:
         return self.label or f"{self.get_kind_display()} #{self.pk}"
+
+    @property
+    def is_approved(self) -> bool:
+        return self.pk is not None and self.approvals.exists()
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """An approved version keeps exactly what was approved: only archiving may change."""
+        if self.pk is not None and self.is_approved:
+            stored = type(self).objects.filter(pk=self.pk).values(*APPROVED_COLUMNS).first()
+            mine = {column: getattr(self, column) for column in APPROVED_COLUMNS}
+            if stored is not None and stored != mine:
+                raise ApprovedRecordError(
+                    "an approved plan version cannot be changed: write a new version"
+                )
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        raise ApprovedRecordError("plan versions are archived, never deleted")
 
 
 class Approval(models.Model):
@@ -77,6 +125,8 @@ class Approval(models.Model):
     approved_at = models.DateTimeField(_("approved"), auto_now_add=True)
     language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES)
     history = HistoricalRecords()
+
+    objects = ApprovalQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("approval")
@@ -97,3 +147,12 @@ class Approval(models.Model):
         """The plan exactly as shown when approved (the snapshot without the override list)."""
         snapshot = self.snapshot if isinstance(self.snapshot, dict) else {}
         return {k: v for k, v in snapshot.items() if k != OVERRIDES_KEY}
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Written once, by the approval flow; never changed afterwards (not even by the admin)."""
+        if self.pk is not None or kwargs.get("force_update"):
+            raise ApprovedRecordError("an approval records what was shown; it is never changed")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        raise ApprovedRecordError("an approval records what was shown; it is never deleted")

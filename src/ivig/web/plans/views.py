@@ -346,18 +346,35 @@ def _detail_context(
 
 @login_required
 def plan_archive(request: HttpRequest, patient_id: int, version_id: int) -> HttpResponse:
+    """Archive or bring back a version. An approved version: only a prescriber, with a reason."""
     patient = access.get_patient_for_user(request.user, patient_id, action=Action.EDIT_PLANS)
     version = get_object_or_404(patient.plan_versions.all(), pk=version_id)
+    approved = version.is_approved
+    if approved:
+        access.get_patient_for_user(request.user, patient_id, action=Action.APPROVE_PLANS)
+    error = ""
+    reason = request.POST.get("reason", "").strip()[:300] if request.method == "POST" else ""
     if request.method == "POST":
-        if version.archived_at is None:
-            version.archived_at = timezone.now()
-            messages.success(request, _("Plan version archived. Nothing was deleted."))
+        if approved and version.archived_at is None and not reason:
+            error = _("An approved plan is archived only with a reason: write why.")
         else:
-            version.archived_at = None
-            messages.success(request, _("Plan version brought back from the archive."))
-        version.save(update_fields=["archived_at"])
-        return redirect("plans:detail", patient_id=patient.pk, version_id=version.pk)
-    return render(request, "plans/plan_archive.html", {"patient": patient, "version": version})
+            if version.archived_at is None:
+                version.archived_at = timezone.now()
+                version.archive_reason = reason
+                messages.success(request, _("Plan version archived. Nothing was deleted."))
+            else:
+                version.archived_at = None
+                version.archive_reason = ""
+                messages.success(request, _("Plan version brought back from the archive."))
+            version.save(update_fields=["archived_at", "archive_reason"])
+            return redirect("plans:detail", patient_id=patient.pk, version_id=version.pk)
+    return render(
+        request,
+        "plans/plan_archive.html",
+        {"patient": patient, "version": version, "approved": approved, "error": error,
+         "reason": reason},
+        status=400 if error else 200,
+    )
 
 
 @login_required
