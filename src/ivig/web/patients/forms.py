@@ -68,19 +68,6 @@ class PatientForm(forms.ModelForm):  # type: ignore[type-arg]
         return [code for code in CONDITIONS if code in chosen]  # stable vocabulary order
 
 
-class NewPatientForm(PatientForm):
-    team = forms.ModelChoiceField(
-        label=_("Care team"), queryset=CareTeam.objects.none(), empty_label=None
-    )
-
-    class Meta(PatientForm.Meta):
-        fields = ["team", *PatientForm.Meta.fields]
-
-    def __init__(self, *args: Any, teams: QuerySet[CareTeam], **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["team"].queryset = teams  # type: ignore[attr-defined]
-
-
 _EXAMPLES = {
     MeasurementKind.WEIGHT: _("for example 20.4 kg or 45 lb"),
     MeasurementKind.HEIGHT: _("for example 112 cm or 44 in"),
@@ -164,3 +151,53 @@ class MeasurementForm(forms.Form):
             taken_at=self.cleaned_data["taken_at"],
             recorded_by=recorded_by,
         )
+
+
+class NewPatientForm(PatientForm):
+    """A new patient with, optionally, the first weight and height (measured now), so the plan
+    can be entered straight away."""
+
+    team = forms.ModelChoiceField(
+        label=_("Care team"), queryset=CareTeam.objects.none(), empty_label=None
+    )
+    weight = forms.CharField(
+        label=_("Weight today, with its unit"), max_length=40, required=False
+    )
+    height = forms.CharField(
+        label=_("Height, with its unit"), max_length=40, required=False
+    )
+
+    class Meta(PatientForm.Meta):
+        fields = ["team", *PatientForm.Meta.fields]
+
+    def __init__(self, *args: Any, teams: QuerySet[CareTeam], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["team"].queryset = teams  # type: ignore[attr-defined]
+        self.fields["weight"].help_text = _EXAMPLES[MeasurementKind.WEIGHT]
+        self.fields["height"].help_text = _EXAMPLES[MeasurementKind.HEIGHT]
+        for name in ("weight", "height"):
+            self.fields[name].widget.attrs.update({"autocomplete": "off", "inputmode": "text"})
+        self.measurement_forms: dict[MeasurementKind, MeasurementForm] = {}
+
+    def _measurement(self, kind: MeasurementKind) -> str:
+        text = (self.cleaned_data.get(kind.value) or "").strip()
+        if not text:
+            return ""
+        form = MeasurementForm(
+            {"value": text, "taken_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M")},
+            kind=kind,
+        )
+        if not form.is_valid():
+            raise forms.ValidationError(list(form.errors.get("value") or form.errors["taken_at"]))
+        self.measurement_forms[kind] = form
+        return text
+
+    def clean_weight(self) -> str:
+        return self._measurement(MeasurementKind.WEIGHT)
+
+    def clean_height(self) -> str:
+        return self._measurement(MeasurementKind.HEIGHT)
+
+    def measurements(self, patient: Patient, recorded_by: Any) -> list[Measurement]:
+        """The first weight and height as unsaved Measurements (after ``is_valid``)."""
+        return [form.build(patient, recorded_by) for form in self.measurement_forms.values()]

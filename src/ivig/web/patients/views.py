@@ -47,10 +47,17 @@ def patient_create(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied(_("Only a care team's caregiver can add a patient."))
     form = NewPatientForm(request.POST or None, teams=teams)
     if request.method == "POST" and form.is_valid():
-        patient = form.save(commit=False)
-        patient.created_by = request.user
-        patient.save()
-        messages.success(request, _("Patient added. Now record a weight."))
+        with transaction.atomic():
+            patient = form.save(commit=False)
+            patient.created_by = request.user
+            patient.save()
+            first = form.measurements(patient, request.user)
+            for measurement in first:
+                measurement.save()
+        if any(m.kind == MeasurementKind.WEIGHT for m in first):
+            messages.success(request, _("Patient added with a weight. You can enter a plan now."))
+        else:
+            messages.success(request, _("Patient added. Now record a weight."))
         return redirect("patients:detail", patient_id=patient.pk)
     return render(request, "patients/patient_form.html", {"form": form, "patient": None})
 

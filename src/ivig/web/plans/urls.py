@@ -13,6 +13,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("blank-chart/", views.blank_chart, name="blank_chart"),
     path("<int:patient_id>/plans/", views.plan_list, name="list"),
     path("<int:patient_id>/plans/new/", views.plan_create, name="create"),
+    path("<int:patient_id>/plans/new-course/", views.plan_new_course, name="new_course"),
     path("<int:patient_id>/plans/preview/", views.plan_preview, name="preview"),
     path("<int:patient_id>/plans/compare/", views.plan_compare, name="compare"),
     path("<int:patient_id>/plans/<int:version_id>/", views.plan_detail, name="detail"),

@@ -53,7 +53,7 @@ from ivig.web.plans.forms import (
     product_facts,
     rows_from_data,
 )
-from ivig.web.plans.models import PlanKind, PlanVersion
+from ivig.web.plans.models import Approval, PlanKind, PlanVersion
 
 SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 OVERRIDE_PREFIX = "override_"
@@ -186,7 +186,13 @@ def _facts_for(data: Any) -> dict[str, Any] | None:
     )
 
 
-def _editor(request: HttpRequest, patient: Patient, supersedes: PlanVersion | None) -> HttpResponse:
+def _editor(
+    request: HttpRequest,
+    patient: Patient,
+    supersedes: PlanVersion | None,
+    initial_rows: tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]] | None = None,
+) -> HttpResponse:
+    new_course_from = initial_rows[0].get("new_course_from") if initial_rows else None
     context: dict[str, Any] = {
         "patient": patient,
         "supersedes": supersedes,
@@ -215,7 +221,9 @@ def _editor(request: HttpRequest, patient: Patient, supersedes: PlanVersion | No
                 return redirect("plans:detail", patient_id=patient.pk, version_id=version.pk)
         context["facts"] = _facts_for(request.POST)
     else:
-        if supersedes is not None:
+        if initial_rows is not None:
+            initial, steps_initial, premeds_initial = initial_rows
+        elif supersedes is not None:
             initial, steps_initial, premeds_initial = initial_from_document(
                 supersedes.order_document
             )
@@ -230,6 +238,7 @@ def _editor(request: HttpRequest, patient: Patient, supersedes: PlanVersion | No
                 initial["kind"] = request.GET["kind"]
         form, steps, premeds = _unbound_forms(initial, steps_initial, premeds_initial)
         context.update(form=form, steps=steps, premeds=premeds, facts=None)
+    context["new_course_from"] = new_course_from
     if context["plan_dict"] is not None:
         context.update(plan_display(context["plan_dict"], _language()))
     context["weight"] = patient.latest_weight()
@@ -241,6 +250,57 @@ def _editor(request: HttpRequest, patient: Patient, supersedes: PlanVersion | No
 def plan_create(request: HttpRequest, patient_id: int) -> HttpResponse:
     patient = access.get_patient_for_user(request.user, patient_id, action=Action.EDIT_PLANS)
     return _editor(request, patient, None)
+
+
+def last_approved_prescription(patient: Patient) -> PlanVersion | None:
+    """The patient's most recently approved prescription (prescribed or amended, not archived)."""
+    approval = (
+        Approval.objects.filter(
+            plan_version__patient=patient, plan_version__archived_at__isnull=True
+        )
+        .exclude(plan_version__kind=PlanKind.PUMP)
+        .select_related("plan_version")
+        .order_by("-approved_at", "-pk")
+        .first()
+    )
+    return approval.plan_version if approval is not None else None
+
+
+def new_course_rows(
+    patient: Patient, last: PlanVersion, today: Any
+) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]:
+    """The form's rows for a repeat course: the last approved prescription as written (product,
+    dose, days, steps, premedication, prescriber), with today's date at the same clock time. The
+    weight is always the patient's latest (the order document takes it from the record). Only
+    facts from the records change: after a recorded infusion it is no longer the first one and
+    the previous product is the one last infused. No clinical value is chosen here."""
+    initial, steps, premeds = initial_from_document(last.order_document)
+    initial["kind"] = PlanKind.PRESCRIBED
+    initial["label"] = last.label
+    start = str(initial.get("start") or "")
+    initial["start"] = f"{today.isoformat()}T{start.split('T', 1)[1]}" if "T" in start else ""
+    infused = patient.infusions.select_related("approval").order_by("-started_at", "-pk").first()
+    if infused is not None:
+        initial["first_infusion"] = False
+        product = (infused.approval.snapshot.get("product") or {}).get("id")
+        if product:
+            initial["previous_product"] = product
+    initial["new_course_from"] = last
+    return initial, steps, premeds
+
+
+@login_required
+def plan_new_course(request: HttpRequest, patient_id: int) -> HttpResponse:
+    """"New course from the last plan": the plan form filled from the last approved
+    prescription; saving makes a new prescription that a prescriber approves as usual."""
+    patient = access.get_patient_for_user(request.user, patient_id, action=Action.EDIT_PLANS)
+    last = last_approved_prescription(patient)
+    if last is None:
+        messages.info(request, _("There is no approved plan to repeat yet: enter a new plan."))
+        return redirect("plans:create", patient_id=patient.pk)
+    if request.method == "POST":
+        return _editor(request, patient, None)
+    return _editor(request, patient, None, new_course_rows(patient, last, _today()))
 
 
 @login_required
