@@ -85,10 +85,21 @@ def _cite(plan: Plan, ids: Iterable[str]) -> str:
 # --- Helpers about the patient --------------------------------------------------------------------
 
 
+def age_rule_section(section: str) -> str:
+    """The rules.toml section holding a list's age threshold: its own, or the one it points at
+    with ``age_over_rule`` (thrombosis uses the one [thrombosis_advanced_age])."""
+    return str(rules()[section].get("age_over_rule", section))
+
+
+def age_over_years(section: str) -> Decimal:
+    """An age threshold in years from rules.toml (e.g. "thrombosis_advanced_age")."""
+    return units.years(_q(age_rule_section(section), "age_over", Kind.AGE))
+
+
 def _age_over(plan: Plan, section: str) -> bool | None:
     if plan.age_years is None:
         return None
-    return plan.age_years > units.years(_q(section, "age_over", Kind.AGE))
+    return plan.age_years > age_over_years(section)
 
 
 def risk_factors(plan: Plan, section: str) -> list[str]:
@@ -96,7 +107,7 @@ def risk_factors(plan: Plan, section: str) -> list[str]:
     listed = set(rules()[section]["conditions"])
     present = sorted(listed & plan.document.patient.conditions)
     if _age_over(plan, section):
-        present.append(f"age over {_q(section, 'age_over', Kind.AGE)}")
+        present.append(f"age over {_q(age_rule_section(section), 'age_over', Kind.AGE)}")
     return present
 
 
@@ -350,6 +361,8 @@ def check_boxed_warning_risks(plan: Plan) -> list[Finding]:
     if renal or thrombosis:
         factors = _condition_names([*renal, *thrombosis])
         source = rule_citation("renal_risk")
+        if _age_over(plan, "thrombosis_risk"):
+            source += "; " + rule_citation("thrombosis_advanced_age")
         if at_risk is not None:
             for step in plan.steps:
                 rate = effective_rate_ml_kg_h(plan, step.pump_rate_ml_h, step.rate_ml_kg_h)

@@ -29,7 +29,7 @@ from typing import Any
 from ivig.core import units
 from ivig.core.catalogue import load_catalogue
 from ivig.core.checks import fmt, rule_citation, rules
-from ivig.core.timeline import timeline_data
+from ivig.core.timeline import tier_age_over_years, timeline_data
 from ivig.core.triage import load_triage_data
 from ivig.core.units import Kind, QuantityError
 
@@ -411,8 +411,9 @@ def checkin_tiers(snapshot: Mapping[str, Any], conditions: Iterable[str] = ()) -
         tier_facts = set(extra.get("criteria_facts", []))
         hit = bool(present & set(extra.get("criteria_conditions", [])))
         hit = hit or course.get("indication") in set(extra.get("criteria_indications", []))
-        if "criteria_age_over_years" in extra and age is not None:
-            hit = hit or age > Decimal(str(extra["criteria_age_over_years"]))
+        over = tier_age_over_years(extra)
+        if over is not None and age is not None:
+            hit = hit or age > over
         if name == "haemolysis":
             hit = {"non_o_blood_group", "course_dose_2_g_kg_or_more"} <= facts
         else:

@@ -165,6 +165,19 @@ def _hours_of(key: str) -> Decimal:
 # --- Risk tiers ---------------------------------------------------------------------------------
 
 
+def tier_age_over_years(extra: Mapping[str, Any]) -> Decimal | None:
+    """A check-in tier's age criterion in years: ``criteria_age_over_rule`` names the one
+    threshold in rules.toml (thrombosis: [thrombosis_advanced_age]); else
+    ``criteria_age_over_years``; None when the tier has no age criterion."""
+    from ivig.core.checks import age_over_years
+
+    rule = extra.get("criteria_age_over_rule")
+    if rule is not None:
+        return age_over_years(str(rule))
+    over = extra.get("criteria_age_over_years")
+    return Decimal(str(over)) if over is not None else None
+
+
 def risk_tiers(plan: Plan) -> tuple[str, ...]:
     """The section 5 check-in tiers that apply to this plan (``standard`` always), in the
     order of triage.toml."""
@@ -188,9 +201,9 @@ def tier_reasons(plan: Plan) -> dict[str, tuple[str, ...]]:
         found = sorted(set(tier.extra.get("criteria_conditions", [])) & conditions)
         if indication is not None and indication in tier.extra.get("criteria_indications", []):
             found.append(f"indication {indication}")
-        over = tier.extra.get("criteria_age_over_years")
-        if over is not None and plan.age_years is not None and plan.age_years > Decimal(over):
-            found.append(f"age over {over} years")
+        over = tier_age_over_years(tier.extra)
+        if over is not None and plan.age_years is not None and plan.age_years > over:
+            found.append(f"age over {over:f} years")
         found.extend(extra)
         return found
 

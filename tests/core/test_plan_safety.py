@@ -1,0 +1,67 @@
+"""Issue 8, "plan safety end to end": each case of the issue, tried again through the engine.
+
+(The same cases from the command line are in tests/test_cli_plan_safety.py, and from the web in
+tests/web/test_plan_safety.py.)
+"""
+
+from __future__ import annotations
+
+import tomllib
+from datetime import date
+from importlib import resources
+from typing import Any
+
+from ivig.core.checks import age_over_years
+from ivig.core.infusion_checks import checkin_tiers
+from ivig.core.plan import Plan, build_plan
+from ivig.core.timeline import risk_tiers
+from ivig.render.plan_json import plan_to_dict
+from tests.core.builders import document
+
+TODAY = date(2026, 11, 21)
+ADULT: dict[str, Any] = {
+    "birth_date": "1980-01-01", "height": "175 cm", "sex": "male", "weight": "70 kg",
+}
+PI = {"indication": "pi", "dose": "0.4 g/kg", "days": 1}
+
+
+def plan_of(patient: dict[str, Any] | None = None, **order: Any) -> Plan:
+    return build_plan(document(patient, **order), today=TODAY)
+
+
+def codes(plan: Plan) -> set[str]:
+    return {f.code for f in plan.findings}
+
+
+# --- Item 7: one thrombosis advanced-age threshold -------------------------------------------
+
+
+def test_one_thrombosis_age_threshold_of_60_cited() -> None:
+    assert age_over_years("thrombosis_advanced_age") == 60
+    assert age_over_years("thrombosis_risk") == 60  # the plan checks point at it
+    assert age_over_years("renal_risk") == 65  # the label's renal list is unchanged
+
+
+def test_no_second_thrombosis_age_number_in_the_data() -> None:
+    """A number for thrombosis age lives only in rules.toml [thrombosis_advanced_age]."""
+    triage = resources.files("ivig.data").joinpath("triage.toml").read_text(encoding="utf-8")
+    tier = tomllib.loads(triage)["checkins"]["tiers"]["thrombosis"]
+    assert "criteria_age_over_years" not in tier
+    assert tier["criteria_age_over_rule"] == "thrombosis_advanced_age"
+    rules = tomllib.loads(
+        resources.files("ivig.data").joinpath("rules.toml").read_text(encoding="utf-8")
+    )
+    assert "age_over" not in rules["thrombosis_risk"]
+
+
+def test_a_62_year_old_is_a_thrombosis_risk_in_plan_checks_checkins_and_fallback() -> None:
+    p = plan_of({**ADULT, "birth_date": "1964-01-01"}, **PI)
+    risk = next(f for f in p.findings if f.code == "renal_or_thrombosis_risk")
+    assert "age over 60 years" in risk.message
+    assert "CMAJ" in risk.source
+    assert "thrombosis" in risk_tiers(p)
+    snapshot = plan_to_dict(p, "en")
+    assert "thrombosis" in checkin_tiers(snapshot)
+    young = plan_of(ADULT, **PI)
+    assert "renal_or_thrombosis_risk" not in codes(young)
+    assert "thrombosis" not in risk_tiers(young)
