@@ -40,6 +40,10 @@ PUBLIC = {
     "static",
     "admin:login",
     "admin:logout",
+    # CDS Hooks: the EHR calls these without a user session; they return only cards computed
+    # from the order the request itself carries (docs/fhir.md).
+    "cds_discovery",
+    "cds_service",
 }
 LOGIN_PREFIXES = ("/accounts/login/", "/admin/login/")
 # Bookkeeping that a visit may legitimately write: sessions and login-attempt logs.
@@ -168,6 +172,7 @@ class Values:
             "event_id": self.event.pk,
             "checkin_id": self.checkin.pk,
             "kind": "vitals",
+            "service_id": "ivig-order-sign",
             "app_label": "patients",
             "url": "patients/nothing-here/",
             "path": "ivig/site.css",

@@ -17,7 +17,7 @@ from typing import Any
 from fhir.resources.R4B import get_fhir_model_class
 
 from ivig.core.order import OrderDocument, Premedication, Problem, Step, TitrationRule
-from ivig.core.plan import Plan
+from ivig.core.plan_model import Plan
 from ivig.core.units import Quantity
 from ivig.interop.tables import Tables, load
 

@@ -211,8 +211,18 @@ def _role(r: _Reader, request: Mapping[str, Any]) -> str | None:
     return None
 
 
-def import_order(data: object, *, tz: tzinfo | None = None) -> Json:
-    """FHIR JSON -> order document mapping. Raises FhirImportError listing every problem."""
+def import_order(
+    data: object,
+    *,
+    tz: tzinfo | None = None,
+    unmapped_conditions: list[Problem] | None = None,
+) -> Json:
+    """FHIR JSON -> order document mapping. Raises FhirImportError listing every problem.
+
+    A Condition that cannot be mapped is an error, unless the caller passes a list in
+    ``unmapped_conditions``: then it is reported there (CDS Hooks shows it on a card, because a
+    check that depends on it could not run) and the order is still read.
+    """
     t = load()
     resources = flatten(data)
     problems = validate_resources(resources)
@@ -236,7 +246,7 @@ def import_order(data: object, *, tz: tzinfo | None = None) -> Json:
         raise FhirImportError(r.problems)
     request = main[0]
     order = _order(r, request, resources)
-    patient = _patient(r, request, resources)
+    patient = _patient(r, request, resources, unmapped_conditions)
     for extra in extras:
         _extra_request(r, extra, order)
     if r.problems:
@@ -519,7 +529,12 @@ def _resolve(
     return None
 
 
-def _patient(r: _Reader, request: Mapping[str, Any], resources: Sequence[Json]) -> Json:
+def _patient(
+    r: _Reader,
+    request: Mapping[str, Any],
+    resources: Sequence[Json],
+    unmapped_conditions: list[Problem] | None,
+) -> Json:
     t = r.t
     patient: Json = {}
     subject = str((request.get("subject") or {}).get("reference") or "")
@@ -627,8 +642,20 @@ def _patient(r: _Reader, request: Mapping[str, Any], resources: Sequence[Json]) 
             patient[kind] = text
     conditions = []
     for i, condition in enumerate(_by_type(resources, "Condition")):
+        if not _current(condition):
+            continue
         code = r.code_in(condition.get("code"), "condition")
-        if code is None or code not in CONDITIONS:
+        if (code is None or code not in CONDITIONS) and unmapped_conditions is not None:
+            unmapped_conditions.append(
+                Problem(
+                    f"Condition[{i}].code",
+                    _short(_concept_text(condition.get("code"))),
+                    f"a coding with system {t.system('condition')}",
+                    "this condition could not be mapped, so the checks that depend on it "
+                    "were not run",
+                )
+            )
+        elif code is None or code not in CONDITIONS:
             r.add(
                 f"Condition[{i}].code",
                 _concept_text(condition.get("code")),
@@ -645,6 +672,18 @@ def _patient(r: _Reader, request: Mapping[str, Any], resources: Sequence[Json]) 
     if previous is not None:
         patient["previous_product"] = (previous.get("valueCoding") or {}).get("code")
     return patient
+
+
+INACTIVE = {"inactive", "remission", "resolved", "refuted", "entered-in-error"}
+
+
+def _current(condition: Mapping[str, Any]) -> bool:
+    """A condition the patient has now: not resolved, in remission, refuted or an error."""
+    for key in ("clinicalStatus", "verificationStatus"):
+        for coding in (condition.get(key) or {}).get("coding") or []:
+            if coding.get("code") in INACTIVE:
+                return False
+    return True
 
 
 def _extra_request(r: _Reader, request: Mapping[str, Any], order: Json) -> None:

@@ -49,6 +49,8 @@ if PRODUCTION and not ALLOWED_HOSTS:
 if PRODUCTION and "*" in ALLOWED_HOSTS:
     raise ImproperlyConfigured("IVIG_ALLOWED_HOSTS='*' is not allowed with IVIG_PRODUCTION=1")
 CSRF_TRUSTED_ORIGINS = env_list("IVIG_CSRF_TRUSTED_ORIGINS", [])
+# FHIR servers the CDS Hooks service may fetch missing prefetch from (URL prefixes; none by default)
+IVIG_CDS_FHIR_SERVERS = env_list("IVIG_CDS_FHIR_SERVERS", [])
 
 # --- Applications --------------------------------------------------------------------------------
 INSTALLED_APPS = [
@@ -66,6 +68,7 @@ INSTALLED_APPS = [
     "ivig.web.patients",
     "ivig.web.plans",
     "ivig.web.infusions",
+    "ivig.web.api",
     "ivig.web.ui",
 ]
 

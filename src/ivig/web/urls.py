@@ -19,6 +19,7 @@ urlpatterns = [
     path("patients/", include("ivig.web.patients.urls")),
     path("patients/", include("ivig.web.plans.urls")),
     path("patients/", include("ivig.web.infusions.urls")),
+    path("", include("ivig.web.api.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("healthz/", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
