@@ -77,6 +77,7 @@ def test_infusion_day_and_72_hour_checkin(page, live_server, artifacts_dir, buil
 
     # stop: the check-ins are planned
     page.locator("#record-stop summary").click()
+    page.locator("#id_stop-volume").fill(f"{plan_to_dict(plan)['days'][-1]['volume_ml']} mL")
     page.locator("#id_stop-reason").fill("completed")
     page.locator("#record-stop").get_by_role("button", name="Save").click()
     expect(page.get_by_text("check-ins were planned")).to_be_visible()
@@ -91,6 +92,6 @@ def test_infusion_day_and_72_hour_checkin(page, live_server, artifacts_dir, buil
     page.get_by_role("button", name="Send answers").click()
     expect(page.get_by_role("heading", name="CALL THE CARE TEAM")).to_be_visible()
     page.screenshot(path=str(artifacts_dir / "infusion-checkin-72h.png"), full_page=True)
-    answered = CheckIn.objects.get(hours_after_end=72)
-    assert answered.triage["level"] == "call_doctor"
-    assert answered.answers["temperature"] == "101 °F"
+    answered = CheckIn.objects.get(hours_after_end=72).answers.get()
+    assert answered.level == "call_doctor"
+    assert answered.report["temperature"] == "101 °F"

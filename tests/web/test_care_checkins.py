@@ -46,7 +46,11 @@ def run_last_day(client, world, approval, minutes=100):
     stop = timezone.localtime(infusion.started_at + timedelta(minutes=minutes))
     response = client.post(
         f"/patients/{world.patient.pk}/infusions/{infusion.pk}/record/stop/",
-        {"stop-at": stop.strftime(T), "stop-reason": "completed"},
+        {
+            "stop-at": stop.strftime(T),
+            "stop-volume": f"{infusion.snapshot['days'][-1]['volume_ml']} mL",
+            "stop-reason": "completed",
+        },
     )
     assert response.status_code == 302
     infusion.refresh_from_db()

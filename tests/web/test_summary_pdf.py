@@ -59,9 +59,9 @@ def test_the_pdf_has_the_product_and_the_lot_numbers(client, world):
 
 def test_the_chart_has_one_bar_per_infusion_and_the_reactions(client, world):
     client.force_login(world.nurse)
-    approval = approve_document(world, builders.document())
-    run_last_day(client, world, approval)
-    run_last_day(client, world, approval)
+    # two courses (a day of an approved plan is given once)
+    run_last_day(client, world, approve_document(world, builders.document()))
+    run_last_day(client, world, approve_document(world, builders.document()))
     history = records.patient_history(world.patient)
     history[1].reactions.append({"symptoms": ["fever"], "level": "call_doctor"})
     svg = _summary_chart_svg(history)

@@ -231,7 +231,9 @@ def check_rate(
                 field, rate_text, "mL/kg/h or mL/h", "the plan does not give the concentration"
             )
         nominal = converted
-        pump = nominal * dosing_kg
+        # The pump is programmed as the plan programs it: rounded DOWN to 0.1 mL/h
+        # (units.pump_rate_ml_h), so a rate typed exactly as prescribed reads as the plan's.
+        pump = units.pump_rate_ml_h(nominal * dosing_kg)
     effective = max(nominal, pump / actual_kg)
     planned = planned_step_at(snapshot, day, minute)
     warnings: list[RateWarning] = []

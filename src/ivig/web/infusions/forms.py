@@ -43,6 +43,9 @@ class StartForm(forms.Form):
         ]
         days = sorted({int(d["day"]) for a in approvals for d in a.snapshot.get("days", [])})
         self.fields["day"].choices = [(d, str(d)) for d in days or [1]]  # type: ignore[attr-defined]
+        self.fields["day"].help_text = _(
+            "The next day of the approved plan is chosen for you; its date is the plan's."
+        )
 
 
 class RateForm(forms.Form):
@@ -62,6 +65,23 @@ class RateForm(forms.Form):
 class ReasonForm(forms.Form):
     at = time_field()
     reason = forms.CharField(label=_("Reason"), max_length=300)
+
+
+class StopForm(forms.Form):
+    at = time_field()
+    volume = forms.CharField(
+        label=_("Volume infused, from the pump (with unit)"),
+        max_length=40,
+        required=False,
+        help_text=_(
+            'As the pump shows it, e.g. "165 mL". Leave empty to take it from the rates logged.'
+        ),
+    )
+    reason = forms.CharField(
+        label=_("Reason (required when less than the day's volume was given)"),
+        max_length=300,
+        required=False,
+    )
 
 
 class ResumeForm(forms.Form):

@@ -3,7 +3,9 @@
 - ``Infusion``: one day of an approved plan (the ``Approval`` snapshot is the plan it follows).
 - ``InfusionEvent``: an append-only log (rate changes, pauses, vitals, symptoms, vials...). A
   correction is a *new* event pointing at the one it corrects; nothing is edited or deleted.
-- ``CheckIn``: a follow-up due after the last day ends; the answers and their triage are kept.
+- ``CheckIn``: a follow-up due after the last day ends. Each answer is a new ``CheckInAnswer``
+  (append-only, with its triage): a later answer never replaces an earlier one, and two people
+  answering at once both keep theirs; the check-in shows the highest level of all its answers.
 - ``HydrationEntry`` and ``FluidLimit``: drinks recorded by the family, and a limit the care team
   may set for heart or kidney patients (shown instead of "drink plenty").
 
@@ -39,6 +41,9 @@ class Infusion(models.Model):
     )
     day = models.PositiveSmallIntegerField(_("day of the course"))
     started_at = models.DateTimeField(_("started"))
+    # The date the approved plan gives this day (None when the plan has no dates); the pages
+    # warn when the day was started on another date.
+    planned_date = models.DateField(_("date in the approved plan"), null=True, blank=True)
     ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
     started_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
@@ -49,6 +54,15 @@ class Infusion(models.Model):
         verbose_name = _("infusion")
         verbose_name_plural = _("infusions")
         ordering = ["-started_at", "-pk"]
+        constraints = [
+            # One running infusion per patient at a time (the start view says why it refuses;
+            # this holds even when two people press Start at the same moment).
+            models.UniqueConstraint(
+                fields=["patient"],
+                condition=models.Q(ended_at__isnull=True),
+                name="one_running_infusion_per_patient",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.patient} – day {self.day} – {self.started_at:%Y-%m-%d}"
@@ -56,6 +70,16 @@ class Infusion(models.Model):
     @property
     def snapshot(self) -> dict[str, Any]:
         return dict(self.approval.snapshot)
+
+    @property
+    def off_plan_date(self) -> bool:
+        """True when the day was started on a different date than the approved plan gives."""
+        from django.utils import timezone
+
+        return (
+            self.planned_date is not None
+            and timezone.localtime(self.started_at).date() != self.planned_date
+        )
 
     @property
     def is_last_day(self) -> bool:
@@ -133,12 +157,6 @@ class CheckIn(models.Model):
     label = models.CharField(_("label"), max_length=200)
     focus = models.JSONField(_("what to ask about"), default=dict)
     tiers = models.JSONField(_("tiers"), default=list)
-    answered_at = models.DateTimeField(_("answered"), null=True, blank=True)
-    answered_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
-    )
-    answers = models.JSONField(_("answers"), default=dict, blank=True)
-    triage = models.JSONField(_("triage result"), default=dict, blank=True)
     history = HistoricalRecords()
 
     class Meta:
@@ -148,6 +166,53 @@ class CheckIn(models.Model):
 
     def __str__(self) -> str:
         return f"{self.patient} – {self.label}"
+
+    def answer_list(self) -> list[CheckInAnswer]:
+        """Every answer, oldest first (uses a prefetch of ``answers`` when there is one)."""
+        return sorted(self.answers.all(), key=lambda a: (a.answered_at, a.pk))
+
+    def highest(self) -> CheckInAnswer | None:
+        """The answer with the highest triage level (the latest of equals); None if unanswered."""
+        answers = self.answer_list()
+        if not answers:
+            return None
+        return max(answers, key=lambda a: (LEVEL_RANK.get(a.level, len(LEVEL_RANK)), a.answered_at))
+
+
+# Triage levels from the least to the most urgent; an unknown level ranks above all (be safe).
+LEVEL_RANK = {"": 0, "expected": 1, "call_doctor": 2, "emergency": 3}
+
+
+class CheckInAnswer(models.Model):
+    """One person's answers to a check-in and their triage: append-only, never replaced."""
+
+    checkin = models.ForeignKey(
+        CheckIn, on_delete=models.PROTECT, related_name="answers", verbose_name=_("check-in")
+    )
+    answered_at = models.DateTimeField(_("answered"))
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    report = models.JSONField(_("answers"), default=dict)
+    triage = models.JSONField(_("triage result"), default=dict)
+    level = models.CharField(_("triage level"), max_length=20, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("check-in answer")
+        verbose_name_plural = _("check-in answers")
+        ordering = ["answered_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.checkin} – {self.level} {self.answered_at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise AppendOnlyError("check-in answers are kept: record a new answer instead")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        raise AppendOnlyError("check-in answers are never deleted")
 
 
 class HydrationEntry(models.Model):

@@ -29,7 +29,13 @@ from ivig.core.order import OrderError
 from ivig.core.plan import Plan, build_plan
 from ivig.core.timeline import CareEvent, TimelineError, care_timeline
 from ivig.web import csv_safe
-from ivig.web.infusions.models import CheckIn, EventKind, Infusion, InfusionEvent
+from ivig.web.infusions.models import (
+    CheckIn,
+    CheckInAnswer,
+    EventKind,
+    Infusion,
+    InfusionEvent,
+)
 from ivig.web.patients.models import Patient
 from ivig.web.plans.models import Approval
 
@@ -192,10 +198,37 @@ def end_infusion(infusion: Infusion, at: datetime) -> list[CheckIn]:
     return created
 
 
+def answer_checkin(
+    item: CheckIn, user: Any, report: dict[str, Any], result: dict[str, Any]
+) -> CheckInAnswer:
+    """Keep one person's answers as a new record (an insert only: nothing on the check-in is
+    updated), so two people answering at once both keep their answers and neither overwrites
+    the other."""
+    return CheckInAnswer.objects.create(
+        checkin=item,
+        answered_at=timezone.now(),
+        answered_by=user,
+        report=report,
+        triage=result,
+        level=str(result.get("level", "")),
+    )
+
+
+def answered_checkins(infusion: Infusion) -> list[CheckIn]:
+    """The infusion's check-ins that have at least one answer (answers prefetched)."""
+    checkins = infusion.checkins.prefetch_related("answers").order_by("due_at", "pk")
+    return [c for c in checkins if c.answer_list()]
+
+
+def highest_level(item: CheckIn) -> str:
+    best = item.highest()
+    return best.level if best is not None else ""
+
+
 def overdue_checkins(patient: Patient, now: datetime | None = None) -> list[CheckIn]:
     now = now or timezone.now()
     return list(
-        CheckIn.objects.filter(patient=patient, answered_at__isnull=True, due_at__lte=now).order_by(
+        CheckIn.objects.filter(patient=patient, answers__isnull=True, due_at__lte=now).order_by(
             "due_at"
         )
     )
@@ -237,6 +270,16 @@ def pump_changes(events: Iterable[InfusionEvent], infusion: Infusion) -> list[tu
         elif event.kind == EventKind.RESUME:
             out.append((event, minute, last))
     return out
+
+
+def infused_ml(infusion: Infusion, until: datetime) -> Decimal | None:
+    """Volume the logged pump rates delivered from the start to ``until``; None when no rate
+    was logged (then the volume must be typed from the pump)."""
+    changes = pump_changes(infusion.current_events(), infusion)
+    if not any(e.kind == EventKind.RATE_CHANGE for e, _m, _r in changes):
+        return None
+    pairs = [(minute, rate) for _e, minute, rate in changes]
+    return delivered_ml(pairs, minutes_since_start(infusion, until))
 
 
 def timeline(infusion: Infusion, now: datetime | None = None) -> list[TimelineRow]:
@@ -295,6 +338,15 @@ class InfusionSummary:
     highest_ml_h: Decimal | None
     highest_ml_kg_h: Decimal | None
     reactions: list[dict[str, Any]] = field(default_factory=list)
+    given_g: str | None = None  # from the stop entry (volume infused x concentration)
+    volume_infused_ml: str | None = None
+
+    @property
+    def given_words(self) -> str:
+        """Grams actually given, for the history: "unknown" until the stop records a volume."""
+        if self.given_g is not None:
+            return self.given_g
+        return "running" if self.infusion.ended_at is None else "unknown"
 
     @property
     def worst_level(self) -> str:
@@ -330,6 +382,8 @@ def summarise(infusion: Infusion) -> InfusionSummary:
         for e in events
         if e.kind == EventKind.SYMPTOM
     ]
+    stops = [e for e in events if e.kind == EventKind.STOP]
+    stop_data = stops[-1].data if stops else {}
     return InfusionSummary(
         infusion=infusion,
         brand=str(product.get("brand", "")),
@@ -339,6 +393,8 @@ def summarise(infusion: Infusion) -> InfusionSummary:
         highest_ml_h=max((Decimal(str(r["pump_rate_ml_h"])) for r in rates), default=None),
         highest_ml_kg_h=max((Decimal(str(r["rate_ml_kg_h"])) for r in rates), default=None),
         reactions=reactions,
+        given_g=stop_data.get("given_g"),
+        volume_infused_ml=stop_data.get("volume_infused_ml"),
     )
 
 
@@ -406,7 +462,9 @@ def summary_csv(patient: Patient, history: list[InfusionSummary]) -> str:
             "date",
             "day",
             "product",
-            "dose_g",
+            "planned_dose_g",
+            "given_dose_g",
+            "volume_infused_ml",
             "lots",
             "highest_rate_ml_h",
             "highest_rate_ml_kg_h",
@@ -417,20 +475,22 @@ def summary_csv(patient: Patient, history: list[InfusionSummary]) -> str:
         ]
     )
     for item in history:
-        checkins = [c for c in item.infusion.checkins.all() if c.answered_at]
+        checkins = answered_checkins(item.infusion)
         writer.writerow(
             [
                 timezone.localtime(item.infusion.started_at).strftime("%Y-%m-%d %H:%M"),
                 item.infusion.day,
                 item.brand,
                 item.dose_g if item.dose_g is not None else "",
+                item.given_words,
+                item.volume_infused_ml or "",
                 "; ".join(item.lots),
                 fmt(item.highest_ml_h, 1) if item.highest_ml_h is not None else "",
                 fmt(item.highest_ml_kg_h, 3) if item.highest_ml_kg_h is not None else "",
                 "; ".join(f"{', '.join(r['symptoms'])} -> {r['level']}" for r in item.reactions),
                 item.worst_level,
-                len(checkins),
-                "; ".join(f"{c.label}: {c.triage.get('level', '')}" for c in checkins),
+                sum(len(c.answer_list()) for c in checkins),
+                "; ".join(f"{c.label}: {highest_level(c)}" for c in checkins),
             ]
         )
     return out.getvalue()

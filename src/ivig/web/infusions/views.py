@@ -9,14 +9,14 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from ivig.core import units
+from ivig.core import infusion_day, units
 from ivig.core.checks import fmt
 from ivig.core.infusion_checks import (
     check_rate,
@@ -74,7 +74,17 @@ def infusion_list(request: HttpRequest, patient_id: int) -> HttpResponse:
     patient = access.get_patient_for_user(request.user, patient_id)
     history = records.patient_history(patient)
     approvals = _approvals(patient)
-    form = forms.StartForm(approvals=approvals, initial={"started_at": forms.now_local()})
+    next_day: int | None = None
+    next_date: date | None = None
+    if approvals:
+        started = Infusion.objects.filter(approval=approvals[0]).values_list("day", flat=True)
+        next_day = infusion_day.next_day(approvals[0].snapshot, started)
+        if next_day is not None:
+            next_date = infusion_day.planned_date(approvals[0].snapshot, next_day)
+    form = forms.StartForm(
+        approvals=approvals,
+        initial={"started_at": forms.now_local(), "day": next_day},
+    )
     change = records.brand_change(patient, approvals[0].snapshot) if approvals else None
     return render(
         request,
@@ -87,15 +97,54 @@ def infusion_list(request: HttpRequest, patient_id: int) -> HttpResponse:
             "form": form,
             "approvals": approvals,
             "brand_change": change,
-            "checkins": CheckIn.objects.filter(patient=patient).order_by("due_at")[:50],
+            "checkins": CheckIn.objects.filter(patient=patient)
+            .prefetch_related("answers")
+            .order_by("due_at")[:50],
             "overdue": records.overdue_checkins(patient),
             "now": timezone.now(),
+            "running": Infusion.objects.filter(patient=patient, ended_at__isnull=True).first(),
+            "next_day": next_day,
+            "next_date": next_date,
         },
     )
 
 
+def _start_refusal(patient: Patient, approval: Approval, day: int) -> str | None:
+    """Why this day cannot start now (None when it can)."""
+    running = Infusion.objects.filter(patient=patient, ended_at__isnull=True).first()
+    if running is not None:
+        return _(
+            "Day %(day)d, started %(at)s, is still running. Stop it first (record the volume "
+            "infused); a patient has one running infusion at a time."
+        ) % {
+            "day": running.day,
+            "at": timezone.localtime(running.started_at).strftime("%Y-%m-%d %H:%M"),
+        }
+    if day not in infusion_day.day_numbers(approval.snapshot):
+        return _("That day is not part of the approved plan.")
+    earlier = Infusion.objects.filter(approval=approval, day=day).first()
+    if earlier is not None:
+        return _(
+            "Day %(day)d of this plan was already given (started %(at)s). The next day of the "
+            "plan is %(next)s."
+        ) % {
+            "day": day,
+            "at": timezone.localtime(earlier.started_at).strftime("%Y-%m-%d %H:%M"),
+            "next": _next_day_words(approval),
+        }
+    return None
+
+
+def _next_day_words(approval: Approval) -> str:
+    started = Infusion.objects.filter(approval=approval).values_list("day", flat=True)
+    following = infusion_day.next_day(approval.snapshot, started)
+    return str(following) if following is not None else _("none (every day was given)")
+
+
 @login_required
 def infusion_start(request: HttpRequest, patient_id: int) -> HttpResponse:
+    """Start a day of an approved plan. Refused while another infusion of the patient runs and
+    for a day already given; the day's date comes from the plan (a warning when it differs)."""
     patient = access.get_patient_for_user(request.user, patient_id, action=WRITE)
     if request.method != "POST":
         return redirect("infusions:list", patient_id=patient.pk)
@@ -106,16 +155,40 @@ def infusion_start(request: HttpRequest, patient_id: int) -> HttpResponse:
         return redirect("infusions:list", patient_id=patient.pk)
     approval = next(a for a in approvals if a.pk == form.cleaned_data["approval"])
     day: int = form.cleaned_data["day"]
-    if day not in [int(d["day"]) for d in approval.snapshot["days"]]:
-        messages.error(request, _("That day is not part of the approved plan."))
+    started_at: datetime = form.cleaned_data["started_at"]
+    refusal = _start_refusal(patient, approval, day)
+    if refusal is None:
+        try:
+            with transaction.atomic():
+                infusion = Infusion.objects.create(
+                    approval=approval,
+                    patient=patient,
+                    day=day,
+                    started_at=started_at,
+                    planned_date=infusion_day.planned_date(approval.snapshot, day),
+                    started_by=_user(request),
+                )
+            if infusion.off_plan_date:
+                assert infusion.planned_date is not None
+                messages.warning(
+                    request,
+                    _(
+                        "The approved plan gives day %(day)d the date %(planned)s; it was "
+                        "started on %(started)s. Check that this is intended."
+                    )
+                    % {
+                        "day": day,
+                        "planned": infusion.planned_date.isoformat(),
+                        "started": timezone.localtime(started_at).date().isoformat(),
+                    },
+                )
+        except IntegrityError:
+            refusal = _start_refusal(patient, approval, day) or _(
+                "Another infusion of this patient is running: stop it first."
+            )
+    if refusal is not None:
+        messages.error(request, refusal)
         return redirect("infusions:list", patient_id=patient.pk)
-    infusion = Infusion.objects.create(
-        approval=approval,
-        patient=patient,
-        day=day,
-        started_at=form.cleaned_data["started_at"],
-        started_by=_user(request),
-    )
     return redirect("infusions:detail", patient_id=patient.pk, infusion_id=infusion.pk)
 
 
@@ -123,7 +196,7 @@ def infusion_start(request: HttpRequest, patient_id: int) -> HttpResponse:
 
 EVENT_FORMS: dict[str, type[Any]] = {
     EventKind.PAUSE: forms.ReasonForm,
-    EventKind.STOP: forms.ReasonForm,
+    EventKind.STOP: forms.StopForm,
     EventKind.RESUME: forms.ResumeForm,
     EventKind.VITALS: forms.VitalsForm,
     EventKind.SYMPTOM: forms.SymptomForm,
@@ -152,6 +225,7 @@ def _detail_context(
         "events": events,
         "corrected": corrected,
         "latest_triage": symptom_events[-1].data.get("triage") if symptom_events else None,
+        "stop_event": next((e for e in reversed(current) if e.kind == EventKind.STOP), None),
         "plan_day": day,
         "product": snapshot.get("product", {}),
         "rows": records.timeline(infusion),
@@ -353,6 +427,8 @@ def _event_data(
     kind: str, form: Any, patient: Patient, infusion: Infusion
 ) -> dict[str, Any] | None:
     data = {k: v for k, v in form.cleaned_data.items() if k != "at"}
+    if kind == EventKind.STOP:
+        return _stop_data(form, infusion)
     if kind == EventKind.VITALS:
         vitals = parse_vitals({k: str(v) for k, v in data.items()})
         for name, message in vitals.errors.items():
@@ -406,6 +482,63 @@ def _event_data(
     return data
 
 
+def _stop_data(form: Any, infusion: Infusion) -> dict[str, Any] | None:
+    """The volume infused (typed from the pump, else from the rate log), the grams it holds and,
+    when it is short of the day's volume, the reason (required)."""
+    if infusion.ended_at is not None:
+        form.add_error(None, _("This infusion has already ended."))
+        return None
+    at: datetime = form.cleaned_data["at"]
+    typed = form.cleaned_data["volume"].strip()
+    reason = form.cleaned_data["reason"].strip()
+    if typed:
+        try:
+            volume_ml = units.ml(units.parse(typed, "volume", units.Kind.VOLUME))
+        except units.QuantityError as exc:
+            form.add_error("volume", f"{exc.problem}. {_('Accepted:')} {exc.accepted}")
+            return None
+        if volume_ml < 0:
+            form.add_error("volume", _("The volume infused cannot be negative."))
+            return None
+        source = "pump"
+    else:
+        logged = records.infused_ml(infusion, at)
+        if logged is None:
+            form.add_error(
+                "volume",
+                _("No rate was logged for this infusion: type the volume infused from the pump."),
+            )
+            return None
+        volume_ml, source = logged, "rate_log"
+    result = infusion_day.stopped(infusion.snapshot, infusion.day, volume_ml)
+    if result.short and not reason:
+        form.add_error(
+            "reason",
+            _(
+                "%(given)s mL was infused, %(short)s mL less than the day's %(planned)s mL: "
+                "give the reason to stop here."
+            )
+            % {
+                "given": fmt(volume_ml, 1),
+                "short": fmt(result.short_by_ml, 1),
+                "planned": fmt(result.planned_volume_ml or Decimal(0), 1),
+            },
+        )
+        return None
+    return {
+        "reason": reason,
+        "volume": typed or f"{fmt(volume_ml, 1)} mL",
+        "volume_infused_ml": fmt(volume_ml, 1),
+        "volume_source": source,
+        "planned_volume_ml": (
+            fmt(result.planned_volume_ml, 1) if result.planned_volume_ml is not None else None
+        ),
+        "given_g": fmt(result.given_g, 2) if result.given_g is not None else None,
+        "planned_g": fmt(result.planned_g, 2) if result.planned_g is not None else None,
+        "short_by_ml": fmt(result.short_by_ml, 1),
+    }
+
+
 def _is_small_mass(text: str) -> bool:
     import re
 
@@ -447,17 +580,20 @@ def event_correct(
 
 @login_required
 def checkin(request: HttpRequest, patient_id: int, checkin_id: int) -> HttpResponse:
+    """A check-in and every answer given to it. Each answer is a new record with its triage (a
+    later answer never replaces an earlier one); the highest level of all answers is shown."""
     patient = access.get_patient_for_user(request.user, patient_id)
     item = get_object_or_404(
-        CheckIn.objects.select_related("infusion"), pk=checkin_id, patient=patient
+        CheckIn.objects.select_related("infusion", "infusion__approval").prefetch_related(
+            "answers__answered_by"
+        ),
+        pk=checkin_id,
+        patient=patient,
     )
-    can_answer = access.can(request.user, patient, WRITE) and item.answered_at is None
+    can_answer = access.can(request.user, patient, WRITE)
     form = forms.CheckInForm(request.POST or None)
     if request.method == "POST":
         access.check(request.user, patient, WRITE)
-        if item.answered_at is not None:
-            messages.error(request, _("This check-in was already answered."))
-            return redirect("infusions:checkin", patient_id=patient.pk, checkin_id=item.pk)
         if form.is_valid():
             ended = item.infusion.ended_at or item.infusion.started_at
             hours = max(Decimal(0), Decimal(str((timezone.now() - ended).total_seconds())) / 3600)
@@ -480,17 +616,17 @@ def checkin(request: HttpRequest, patient_id: int, checkin_id: int) -> HttpRespo
                         f"{problem.problem}. {_('Accepted:')} {problem.accepted}",
                     )
             else:
-                item.answers = {
+                kept = {
                     **report,
                     "symptom_words": [
                         w for _n, w in symptom_words(report["symptoms"], _language())
                     ],
                 }
-                item.triage = result
-                item.answered_at = timezone.now()
-                item.answered_by = request.user  # type: ignore[assignment]
-                item.save()
+                records.answer_checkin(item, _user(request), kept, result)
+                messages.success(request, _("Answers saved."))
                 return redirect("infusions:checkin", patient_id=patient.pk, checkin_id=item.pk)
+    answers = item.answer_list()
+    highest = item.highest()
     return render(
         request,
         "infusions/checkin.html",
@@ -499,8 +635,10 @@ def checkin(request: HttpRequest, patient_id: int, checkin_id: int) -> HttpRespo
             "item": item,
             "form": form,
             "can_answer": can_answer,
+            "answers": list(reversed(answers)),
+            "highest": highest,
             "focus": item.focus.get(_language(), ""),
-            "overdue": item.answered_at is None and item.due_at <= timezone.now(),
+            "overdue": not answers and item.due_at <= timezone.now(),
         },
     )
 
@@ -705,7 +843,7 @@ def summary_pdf(request: HttpRequest, patient_id: int) -> HttpResponse:
     rows = [
         {
             "item": item,
-            "checkins": [c for c in item.infusion.checkins.all() if c.answered_at],
+            "checkins": records.answered_checkins(item.infusion),
         }
         for item in history
     ]

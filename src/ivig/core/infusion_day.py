@@ -1,0 +1,204 @@
+"""The infusion day against its approved plan, and the day's fluids. Pure: no Django.
+
+- :func:`next_day` / :func:`planned_date` - which day of the course comes next and the date the
+  approved plan gives it (the web warns when a day starts on another date).
+- :func:`stopped` - the volume infused when an infusion stops, the grams that volume holds
+  (from the approved concentration) and whether it is short of the day's volume (then a reason
+  is required; the tolerance is a design choice in ``infusion_log.toml``).
+- :func:`maintenance` - the usual daily fluid need in mL by weight (Holliday-Segar for children
+  as NICE NG29 asks, NICE CG174 per kg for adults), with its source; ``None`` without a weight.
+- :func:`single_entry_bound_ml` - a drink above this asks for confirmation (design choice).
+
+Every figure comes from ``hydration.toml`` or ``infusion_log.toml`` with its source.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from functools import cache
+from importlib import resources
+from typing import Any
+
+
+@cache
+def _data(name: str) -> Mapping[str, Any]:
+    text = resources.files("ivig.data").joinpath(name).read_text(encoding="utf-8")
+    return tomllib.loads(text)
+
+
+def _dec(value: Any) -> Decimal | None:
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        result = Decimal(str(value))
+    except InvalidOperation:
+        return None
+    return result if result.is_finite() else None
+
+
+def _day(snapshot: Mapping[str, Any], day: int) -> Mapping[str, Any]:
+    for entry in snapshot.get("days", []) or []:
+        if isinstance(entry, Mapping) and entry.get("day") == day:
+            return entry
+    return {}
+
+
+# --- Which day, which date ---------------------------------------------------------------------
+
+
+def day_numbers(snapshot: Mapping[str, Any]) -> list[int]:
+    return sorted(int(d["day"]) for d in snapshot.get("days", []) or [] if "day" in d)
+
+
+def next_day(snapshot: Mapping[str, Any], started: Iterable[int]) -> int | None:
+    """The first day of the approved plan not started yet; None when every day was started."""
+    done = set(started)
+    return next((d for d in day_numbers(snapshot) if d not in done), None)
+
+
+def planned_date(snapshot: Mapping[str, Any], day: int) -> date | None:
+    """The date the approved plan gives ``day`` (from its start time or date); None if none."""
+    entry = _day(snapshot, day)
+    for key in ("start", "date"):
+        value = entry.get(key)
+        if isinstance(value, str) and value:
+            try:
+                return (
+                    datetime.fromisoformat(value).date()
+                    if "T" in value
+                    else date.fromisoformat(value)
+                )
+            except ValueError:
+                continue
+    return None
+
+
+# --- Stopping: the volume infused and the grams it holds ----------------------------------------
+
+
+@dataclass(frozen=True)
+class Stopped:
+    volume_ml: Decimal
+    planned_volume_ml: Decimal | None
+    given_g: Decimal | None  # None when the approved plan gives no concentration
+    planned_g: Decimal | None
+    short_by_ml: Decimal  # 0 when not short (beyond the tolerance)
+    tolerance_ml: Decimal
+
+    @property
+    def short(self) -> bool:
+        return self.short_by_ml > 0
+
+
+def short_tolerance_ml() -> Decimal:
+    return Decimal(str(_data("infusion_log.toml")["stop"]["short_tolerance_ml"]))
+
+
+def given_g(snapshot: Mapping[str, Any], volume_ml: Decimal) -> Decimal | None:
+    """Grams of immunoglobulin in ``volume_ml`` of the approved product (None if unknown)."""
+    concentration = _dec((snapshot.get("product") or {}).get("concentration_mg_ml"))
+    if concentration is None or concentration <= 0:
+        return None
+    return volume_ml * concentration / 1000
+
+
+def stopped(snapshot: Mapping[str, Any], day: int, volume_ml: Decimal) -> Stopped:
+    entry = _day(snapshot, day)
+    planned_volume = _dec(entry.get("volume_ml"))
+    tolerance = short_tolerance_ml()
+    short_by = Decimal(0)
+    if planned_volume is not None and volume_ml < planned_volume - tolerance:
+        short_by = planned_volume - volume_ml
+    return Stopped(
+        volume_ml=volume_ml,
+        planned_volume_ml=planned_volume,
+        given_g=given_g(snapshot, volume_ml),
+        planned_g=_dec(entry.get("dose_g")),
+        short_by_ml=short_by,
+        tolerance_ml=tolerance,
+    )
+
+
+# --- Fluids ------------------------------------------------------------------------------------
+
+
+def _cite(keys: Iterable[str]) -> str:
+    sources = _data("hydration.toml")["sources"]
+    return "; ".join(
+        f"{sources[k]['document']}, {sources[k]['revision']}, {sources[k]['section']}" for k in keys
+    )
+
+
+@dataclass(frozen=True)
+class Maintenance:
+    low_ml: Decimal
+    high_ml: Decimal  # equal to low_ml for the Holliday-Segar figure
+    rule: str  # holliday_segar | adult_per_kg
+    source: str
+
+
+def holliday_segar_ml_day(weight_kg: Decimal) -> Decimal:
+    total = Decimal(0)
+    lower = Decimal(0)
+    for upper, per_kg in _data("hydration.toml")["maintenance"]["bands"]:
+        upper_kg = Decimal(str(upper))
+        if weight_kg > lower:
+            total += (min(weight_kg, upper_kg) - lower) * Decimal(str(per_kg))
+        lower = upper_kg
+    return total
+
+
+def maintenance(weight_kg: Decimal | None, age_years: Decimal | None) -> Maintenance | None:
+    """The usual daily fluid need by weight; None when the weight is unknown. With an unknown
+    age the child (Holliday-Segar) figure is used only when it is the smaller one."""
+    if weight_kg is None or weight_kg <= 0:
+        return None
+    section = _data("hydration.toml")["maintenance"]
+    child = holliday_segar_ml_day(weight_kg)
+    low, high = (Decimal(str(v)) * weight_kg for v in section["adult_ml_kg_day"])
+    adult = Maintenance(low, high, "adult_per_kg", _cite(section["adult_sources"]))
+    child_figure = Maintenance(child, child, "holliday_segar", _cite(section["sources"]))
+    if age_years is None:
+        return child_figure if child <= low else adult
+    return child_figure if age_years < Decimal(str(section["child_below_age_years"])) else adult
+
+
+@dataclass(frozen=True)
+class EntryBound:
+    bound_ml: Decimal
+    rule: str
+    design_choice: bool
+
+
+def single_entry_bound_ml(weight_kg: Decimal | None) -> EntryBound:
+    """A single drink above ``bound_ml`` asks for confirmation (design choice, see the data)."""
+    section = _data("hydration.toml")["single_entry"]
+    if weight_kg is None or weight_kg <= 0:
+        return EntryBound(
+            Decimal(str(section["without_weight_ml"])),
+            "weight unknown: fixed bound",
+            bool(section["design_choice"]),
+        )
+    return EntryBound(
+        holliday_segar_ml_day(weight_kg), str(section["rule"]), bool(section["design_choice"])
+    )
+
+
+__all__ = [
+    "EntryBound",
+    "Maintenance",
+    "Stopped",
+    "day_numbers",
+    "given_g",
+    "holliday_segar_ml_day",
+    "maintenance",
+    "next_day",
+    "planned_date",
+    "short_tolerance_ml",
+    "single_entry_bound_ml",
+    "stopped",
+]
