@@ -11,7 +11,7 @@ from django.utils import timezone, translation
 
 from ivig.core.plan import build_plan
 from ivig.render.plan_json import plan_to_dict
-from ivig.web.infusions.models import CheckIn, HydrationEntry, Infusion
+from ivig.web.infusions.models import CheckIn, CheckInAnswer, HydrationEntry, Infusion
 from ivig.web.plans.models import Approval, PlanKind, PlanVersion
 from ivig.web.ui import today, words
 from tests.core import builders
@@ -121,10 +121,13 @@ def test_the_prescriber_sees_plans_to_approve_and_checkins_that_called(client, w
         started_at=timezone.now() - timedelta(days=3),
         ended_at=timezone.now() - timedelta(days=3), started_by=world.nurse,
     )
-    CheckIn.objects.create(
+    item = CheckIn.objects.create(
         infusion=infusion, patient=world.patient, due_at=timezone.now(),
-        hours_after_end=Decimal(72), label="72 h", answered_at=timezone.now(),
-        triage={"level": "call_doctor"},
+        hours_after_end=Decimal(72), label="72 h",
+    )
+    CheckInAnswer.objects.create(
+        checkin=item, answered_at=timezone.now(), answered_by=world.caregiver,
+        triage={"level": "call_doctor"}, level="call_doctor",
     )
     client.force_login(world.prescriber)
     body = client.get("/").content.decode()

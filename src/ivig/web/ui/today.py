@@ -18,7 +18,14 @@ from django.utils import timezone
 from ivig.core.infusion_checks import is_plan_snapshot, planned_steps
 from ivig.web import access
 from ivig.web.accounts.models import Role
-from ivig.web.infusions.models import CheckIn, EventKind, HydrationEntry, Infusion
+from ivig.web.infusions.models import (
+    LEVEL_RANK,
+    CheckIn,
+    CheckInAnswer,
+    EventKind,
+    HydrationEntry,
+    Infusion,
+)
 from ivig.web.patients.models import Patient
 from ivig.web.plans.models import Approval, PlanKind, PlanVersion
 
@@ -62,7 +69,7 @@ class Today:
     drinks: list[tuple[Patient, Decimal]] = field(default_factory=list)
     pump_plans_to_enter: list[PlanVersion] = field(default_factory=list)
     awaiting_approval: list[PlanVersion] = field(default_factory=list)
-    called_team: list[CheckIn] = field(default_factory=list)
+    called_team: list[CheckInAnswer] = field(default_factory=list)
     patients: int = 0
 
     @property
@@ -192,7 +199,7 @@ def build(user: Any, now: datetime | None = None) -> Today:
     )
     result.checkins_due = list(
         CheckIn.objects.filter(
-            patient__in=caring, answered_at__isnull=True, due_at__lt=end_of_today
+            patient__in=caring, answers__isnull=True, due_at__lt=end_of_today
         )
         .select_related("patient")
         .order_by("due_at")
@@ -236,14 +243,19 @@ def build(user: Any, now: datetime | None = None) -> Today:
             .order_by("created_at")
             .distinct()
         )
-        result.called_team = [
-            c
-            for c in CheckIn.objects.filter(
-                patient__in=prescribing,
+        # One line per check-in: its highest answer (answers are kept, never replaced).
+        called: dict[int, CheckInAnswer] = {}
+        for answer in (
+            CheckInAnswer.objects.filter(
+                checkin__patient__in=prescribing,
                 answered_at__gte=now - timedelta(days=CALLED_TEAM_DAYS),
+                level__in=CALLED_LEVELS,
             )
-            .select_related("patient")
-            .order_by("-answered_at")
-            if (c.triage or {}).get("level") in CALLED_LEVELS
-        ]
+            .select_related("checkin__patient")
+            .order_by("-answered_at", "-pk")
+        ):
+            best = called.get(answer.checkin_id)
+            if best is None or LEVEL_RANK.get(answer.level, 9) > LEVEL_RANK.get(best.level, 9):
+                called[answer.checkin_id] = answer
+        result.called_team = list(called.values())
     return result
