@@ -83,3 +83,37 @@ def test_the_calendar_feed_survives_a_stored_name_with_line_breaks(client, world
     summaries = [str(e["SUMMARY"]) for e in calendar.walk("VEVENT")]
     assert summaries and all(s.startswith("Lucia BEGIN:VEVENT X: ") for s in summaries)
     assert len(summaries) == response.content.split(b"\r\n").count(b"BEGIN:VEVENT")
+
+
+ABSURD_TIMES = ["0001-01-01T00:00", "1900-01-01T08:00", "2999-06-01T08:00", "9999-12-31T23:59"]
+
+
+@pytest.mark.parametrize("when", ABSURD_TIMES)
+def test_records_dated_in_absurd_years_are_refused(client, world, when):
+    from ivig.web.infusions.models import HydrationEntry, Infusion
+    from ivig.web.patients.models import Measurement
+
+    approval = approve(world)
+    client.force_login(world.nurse)
+    patient = world.patient.pk
+    counts = (Measurement.objects.count(), Infusion.objects.count(),
+              InfusionEvent.objects.count(), HydrationEntry.objects.count())
+    weight = client.post(
+        reverse("patients:measurement_create", args=[patient]) + "?kind=weight",
+        {"value": "20 kg", "taken_at": when},
+    )
+    started = client.post(
+        f"/patients/{patient}/infusions/start/",
+        {"approval": approval.pk, "day": 1, "started_at": when},
+        follow=True,
+    )
+    drink = client.post(f"/patients/{patient}/hydration/", {"at": when, "volume": "200 mL"})
+    running = start(client, world, approval)
+    counts = (counts[0], counts[1] + 1, *counts[2:])
+    rate = client.post(url(world, running, "rate/"), {"at": when, "rate": "0.5 mL/kg/h"})
+    for response in (weight, started, drink, rate):
+        assert response.status_code == 200
+        body = response.content.decode()
+        assert "too early" in body or "in the future" in body
+    assert counts == (Measurement.objects.count(), Infusion.objects.count(),
+                      InfusionEvent.objects.count(), HydrationEntry.objects.count())

@@ -224,6 +224,12 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("IVIG_LOG_LEVEL", "WARNING")},
 }
 
+# The window of dates a record may carry (policy.toml explains it).
+RECORD_DATES = {
+    "earliest": str(POLICY["record_dates"]["earliest"]),
+    "future_margin_hours": int(POLICY["record_dates"]["future_margin_hours"]),
+}
+
 # Bounds that catch typing slips in weights and heights (policy.toml explains them).
 MEASUREMENT_BOUNDS = {
     key: str(value)

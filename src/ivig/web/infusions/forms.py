@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ivig.core.infusion_checks import CHECKIN_SYMPTOMS, symptom_words
 from ivig.core.triage import load_triage_data
+from ivig.web.forms import RecordTimeField
 
 TIME_FORMAT = "%Y-%m-%dT%H:%M"
 
@@ -22,7 +23,7 @@ class TimeInput(forms.DateTimeInput):
 
 
 def time_field(label: Any = None) -> forms.DateTimeField:
-    return forms.DateTimeField(
+    return RecordTimeField(
         label=label or _("Time"), input_formats=[TIME_FORMAT], widget=TimeInput()
     )
 

@@ -152,6 +152,10 @@ def infusion_start(request: HttpRequest, patient_id: int) -> HttpResponse:
     form = forms.StartForm(request.POST, approvals=approvals)
     if not form.is_valid():
         messages.error(request, _("Choose an approved plan, a day and the start time."))
+        for name, errors in form.errors.items():
+            for error in errors:
+                field = form.fields.get(name)
+                messages.error(request, f"{field.label}: {error}" if field else str(error))
         return redirect("infusions:list", patient_id=patient.pk)
     approval = next(a for a in approvals if a.pk == form.cleaned_data["approval"])
     day: int = form.cleaned_data["day"]

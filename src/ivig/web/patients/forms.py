@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from ivig.core import units
 from ivig.core.vocabulary import CONDITIONS
 from ivig.web.accounts.models import CareTeam
+from ivig.web.forms import RecordTimeField
 from ivig.web.patients.models import (
     MEASUREMENT_UNIT_KIND,
     Measurement,
@@ -92,7 +93,7 @@ def _quantity_message(kind: MeasurementKind, error: units.QuantityError) -> str:
 
 class MeasurementForm(forms.Form):
     value = forms.CharField(label=_("Value with its unit"), max_length=40)
-    taken_at = forms.DateTimeField(
+    taken_at = RecordTimeField(
         label=_("Measured on"),
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
