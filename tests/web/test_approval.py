@@ -12,7 +12,7 @@ from django.core.exceptions import PermissionDenied
 
 from ivig.web.plans.approval import ApprovalRefused, approve, digest, shown_plan
 from ivig.web.plans.models import Approval
-from tests.web.test_plans import SEED_STEPS, save_plan, url
+from tests.web.test_plans import SEED_STEPS, form_data, save_plan, url
 
 pytestmark = pytest.mark.django_db
 
@@ -124,3 +124,52 @@ def test_service_refuses_a_stale_page_and_an_archived_version(world, client, chi
     with pytest.raises(ApprovalRefused) as refused:
         approve(version, world.prescriber, expected_digest=good)
     assert refused.value.code == "archived"
+
+
+# --- The infusion start list --------------------------------------------------------------------
+
+
+def _start_list(client: Any, world: Any, child: Any) -> str:
+    from django.urls import reverse
+
+    client.force_login(world.nurse)
+    return client.get(reverse("infusions:list", args=[child.pk])).content.decode()
+
+
+def _checked_value(body: str) -> str | None:
+    found = re.search(r'<input type="radio" name="approval" value="(\d+)"[^>]*checked', body)
+    return found.group(1) if found else None
+
+
+def test_start_list_shows_status_and_defaults_to_the_current_prescription(client, world, child):
+    client.force_login(world.prescriber)
+    old = save_plan(client, child, label="October course")
+    first = approve(old, world.prescriber)
+    response = client.post(
+        url("edit", child.pk, old.pk), form_data(steps=FAST_LAST_STEP, label="November course")
+    )
+    assert response.status_code == 302
+    new = old.superseded_by.get()
+    second = approve(new, world.prescriber, {"rate_above_label_max": "Tolerated before"})
+    body = _start_list(client, world, child)
+    assert "November course" in body and "October course" in body
+    assert "APPROVED DESPITE 1 ERROR(S)" in body and "Tolerated before" in body
+    assert "REPLACED by November course" in body
+    assert "2 g/kg: " in body and "g/kg) over 2 day(s)" in body
+    assert _checked_value(body) == str(second.pk)
+    assert str(first.pk) != _checked_value(body)
+    assert "the latest approval of the current prescription" in body
+
+
+def test_start_list_preselects_nothing_without_a_current_approved_prescription(
+    client, world, child
+):
+    client.force_login(world.prescriber)
+    old = save_plan(client, child, label="October course")
+    approve(old, world.prescriber)
+    # A newer, unapproved version replaces it: the old approval is listed, marked, not chosen.
+    client.post(url("edit", child.pk, old.pk), form_data(label="Draft"))
+    body = _start_list(client, world, child)
+    assert "REPLACED by Draft" in body
+    assert _checked_value(body) is None
+    assert "choose the approved plan yourself" in body

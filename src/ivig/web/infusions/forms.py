@@ -33,20 +33,67 @@ def now_local() -> str:
 
 
 class StartForm(forms.Form):
-    approval = forms.TypedChoiceField(label=_("Approved plan"), coerce=int)
+    """Which approved plan, which day, when. Each approved version is listed with its label,
+    approval date, dose and error/override status; a replaced version is marked. Only the
+    latest approval of the current prescription is preselected, and the page says so."""
+
+    approval = forms.TypedChoiceField(
+        label=_("Approved plan"), coerce=int, widget=forms.RadioSelect, empty_value=None
+    )
     day = forms.TypedChoiceField(label=_("Day of the course"), coerce=int)
     started_at = time_field(_("Started at"))
 
-    def __init__(self, *args: Any, approvals: list[Any], **kw: Any) -> None:
+    def __init__(
+        self, *args: Any, choices: list[Any], default: Any | None = None, **kw: Any
+    ) -> None:
         super().__init__(*args, **kw)
         self.fields["approval"].choices = [  # type: ignore[attr-defined]
-            (a.pk, f"{a.plan_version} – {a.approved_at:%Y-%m-%d}") for a in approvals
+            (c.approval.pk, start_choice_text(c)) for c in choices
         ]
-        days = sorted({int(d["day"]) for a in approvals for d in a.snapshot.get("days", [])})
+        if default is not None and not self.is_bound:
+            self.initial.setdefault("approval", default.pk)
+        days = sorted(
+            {int(d["day"]) for c in choices for d in c.approval.snapshot.get("days", [])}
+        )
         self.fields["day"].choices = [(d, str(d)) for d in days or [1]]  # type: ignore[attr-defined]
         self.fields["day"].help_text = _(
             "The next day of the approved plan is chosen for you; its date is the plan's."
         )
+
+
+def start_choice_text(choice: Any) -> str:
+    """One line per approved version: label, approval date, dose, errors approved anyway, and
+    whether a newer version replaces it."""
+    version = choice.version
+    course = choice.course
+    parts = [f"{version} #{version.pk} ({version.get_kind_display()})"]
+    parts.append(
+        str(_("approved %(date)s")) % {"date": f"{choice.approval.approved_at:%Y-%m-%d}"}
+    )
+    if course:
+        parts.append(
+            str(_("%(dose)s: %(grams)s g (%(per_kg)s g/kg) over %(days)s day(s)"))
+            % {
+                "dose": course.get("dose_given", ""),
+                "grams": course.get("dose_g", "?"),
+                "per_kg": course.get("dose_g_per_kg", "?"),
+                "days": course.get("days", "?"),
+            }
+        )
+    if choice.overrides:
+        reasons = "; ".join(f"{o.get('code')}: {o.get('reason')}" for o in choice.overrides)
+        parts.append(
+            str(_("APPROVED DESPITE %(n)s ERROR(S) (reasons: %(reasons)s)"))
+            % {"n": len(choice.overrides), "reasons": reasons}
+        )
+    else:
+        parts.append(str(_("no error findings")))
+    if not choice.current:
+        parts.append(
+            str(_("REPLACED by %(newer)s: check before using"))
+            % {"newer": ", ".join(f"{v} #{v.pk}" for v in choice.replaced_by)}
+        )
+    return " · ".join(parts)
 
 
 class RateForm(forms.Form):

@@ -39,6 +39,7 @@ from ivig.web.infusions.models import (
     Infusion,
 )
 from ivig.web.patients.models import Patient
+from ivig.web.plans.approval import start_choices
 from ivig.web.plans.models import Approval
 
 WRITE = Action.RECORD_MEASUREMENT
@@ -60,9 +61,13 @@ def _infusion(patient: Patient, infusion_id: int) -> Infusion:
 
 
 def _approvals(patient: Patient) -> list[Approval]:
-    approvals = Approval.objects.filter(
-        plan_version__patient=patient, plan_version__archived_at__isnull=True
-    ).select_related("plan_version")
+    approvals = (
+        Approval.objects.filter(
+            plan_version__patient=patient, plan_version__archived_at__isnull=True
+        )
+        .select_related("plan_version")
+        .prefetch_related("plan_version__superseded_by")
+    )
     return [a for a in approvals if is_plan_snapshot(a.snapshot)]
 
 
@@ -74,18 +79,21 @@ def infusion_list(request: HttpRequest, patient_id: int) -> HttpResponse:
     patient = access.get_patient_for_user(request.user, patient_id)
     history = records.patient_history(patient)
     approvals = _approvals(patient)
+    choices, default = start_choices(approvals)
+    shown = default or (approvals[0] if approvals else None)
     next_day: int | None = None
     next_date: date | None = None
-    if approvals:
-        started = Infusion.objects.filter(approval=approvals[0]).values_list("day", flat=True)
-        next_day = infusion_day.next_day(approvals[0].snapshot, started)
+    if shown is not None:
+        started = Infusion.objects.filter(approval=shown).values_list("day", flat=True)
+        next_day = infusion_day.next_day(shown.snapshot, started)
         if next_day is not None:
-            next_date = infusion_day.planned_date(approvals[0].snapshot, next_day)
+            next_date = infusion_day.planned_date(shown.snapshot, next_day)
     form = forms.StartForm(
-        approvals=approvals,
+        choices=choices,
+        default=default,
         initial={"started_at": forms.now_local(), "day": next_day},
     )
-    change = records.brand_change(patient, approvals[0].snapshot) if approvals else None
+    change = records.brand_change(patient, shown.snapshot) if shown else None
     return render(
         request,
         "infusions/infusion_list.html",
@@ -96,6 +104,7 @@ def infusion_list(request: HttpRequest, patient_id: int) -> HttpResponse:
             "brands": records.brand_records(history),
             "form": form,
             "approvals": approvals,
+            "start_default": default,
             "brand_change": change,
             "checkins": CheckIn.objects.filter(patient=patient)
             .prefetch_related("answers")
@@ -149,7 +158,7 @@ def infusion_start(request: HttpRequest, patient_id: int) -> HttpResponse:
     if request.method != "POST":
         return redirect("infusions:list", patient_id=patient.pk)
     approvals = _approvals(patient)
-    form = forms.StartForm(request.POST, approvals=approvals)
+    form = forms.StartForm(request.POST, choices=start_choices(approvals)[0])
     if not form.is_valid():
         messages.error(request, _("Choose an approved plan, a day and the start time."))
         for name, errors in form.errors.items():
@@ -157,7 +166,10 @@ def infusion_start(request: HttpRequest, patient_id: int) -> HttpResponse:
                 field = form.fields.get(name)
                 messages.error(request, f"{field.label}: {error}" if field else str(error))
         return redirect("infusions:list", patient_id=patient.pk)
-    approval = next(a for a in approvals if a.pk == form.cleaned_data["approval"])
+    approval = next((a for a in approvals if a.pk == form.cleaned_data["approval"]), None)
+    if approval is None:
+        messages.error(request, _("Choose an approved plan, a day and the start time."))
+        return redirect("infusions:list", patient_id=patient.pk)
     day: int = form.cleaned_data["day"]
     started_at: datetime = form.cleaned_data["started_at"]
     refusal = _start_refusal(patient, approval, day)

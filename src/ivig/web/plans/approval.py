@@ -34,7 +34,7 @@ from ivig.core.plan import build_plan
 from ivig.render.plan_json import plan_to_dict
 from ivig.web import access
 from ivig.web.access import Action
-from ivig.web.plans.models import OVERRIDES_KEY, Approval, PlanVersion
+from ivig.web.plans.models import OVERRIDES_KEY, Approval, PlanKind, PlanVersion
 
 MAX_REASON_LENGTH = 1000
 
@@ -148,3 +148,43 @@ def approve(
             approved_by=user,
             language=language,
         )
+
+
+# --- Choosing an approved plan to start an infusion -------------------------------------------
+
+
+@dataclass(frozen=True)
+class StartChoice:
+    """One approved version the nurse may start, with what the start list shows about it."""
+
+    approval: Approval
+    current: bool  # False: a newer version replaces it
+    replaced_by: list[PlanVersion]
+    overrides: list[dict[str, str]]
+
+    @property
+    def version(self) -> PlanVersion:
+        return self.approval.plan_version
+
+    @property
+    def course(self) -> dict[str, Any]:
+        course = self.approval.snapshot.get("course") if self.approval.snapshot else None
+        return course if isinstance(course, dict) else {}
+
+
+def start_choices(approvals: list[Approval]) -> tuple[list[StartChoice], Approval | None]:
+    """The approved versions (not archived) with their status, newest approval first, and the
+    default: the latest approval of the current prescription (a prescribed or amended version
+    that no newer active version replaces). No default when there is none, so nothing is
+    preselected silently."""
+    ordered = sorted(approvals, key=lambda a: (a.approved_at, a.pk), reverse=True)
+    out: list[StartChoice] = []
+    for approval in ordered:
+        version = approval.plan_version
+        newer = [v for v in version.superseded_by.all() if v.archived_at is None]
+        out.append(StartChoice(approval, not newer, newer, approval.error_overrides))
+    prescriptions = (PlanKind.PRESCRIBED, PlanKind.AMENDED)
+    default = next(
+        (c.approval for c in out if c.current and c.version.kind in prescriptions), None
+    )
+    return out, default
