@@ -130,3 +130,12 @@ def test_premedication_window_and_drug_maximum() -> None:
     drug = family.premedication_drug("Acetaminophen (Tylenol)")
     assert drug is not None and drug["max_single"] == "1000 mg" and not drug["weak"]
     assert family.premedication_drug("ondansetron") is None
+
+
+def test_conflicts_are_explained_in_both_languages() -> None:
+    plan = make({"first_infusion": True}, dose="0.4 g/kg", days=1, indication="pi")
+    sheet = family.about_sheet(plan, setting="home")
+    conflicts = [s for s in sheet.statements if s.conflict]
+    assert len(conflicts) >= 8
+    for s in conflicts:
+        assert s.conflict_es and s.conflict_text("es") != s.conflict

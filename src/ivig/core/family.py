@@ -60,10 +60,14 @@ class Statement:
     es: str
     sources: tuple[str, ...]
     weak: bool = False
-    conflict: str = ""  # English, for clinicians: how disagreeing sources were resolved
+    conflict: str = ""  # how disagreeing sources were resolved (English)
+    conflict_es: str = ""
 
     def text(self, language: str = "en") -> str:
         return self.es if language == "es" else self.en
+
+    def conflict_text(self, language: str = "en") -> str:
+        return self.conflict_es if language == "es" and self.conflict_es else self.conflict
 
 
 @dataclass(frozen=True)
@@ -101,6 +105,7 @@ class VaccineWait:
     regular_replacement: bool  # an indication given as regular replacement
     sources: tuple[str, ...]
     conflict: str
+    conflict_es: str = ""
 
 
 @dataclass(frozen=True)
@@ -194,13 +199,16 @@ def _statement(
         sources=keys,
         weak=weak,
         conflict=str(entry.get("conflict", "")),
+        conflict_es=str(entry.get("conflict_es", "")),
     )
 
 
-def _say(en: str, es: str, sources: Iterable[str], conflict: str = "") -> Statement:
+def _say(
+    en: str, es: str, sources: Iterable[str], conflict: str = "", conflict_es: str = ""
+) -> Statement:
     keys = tuple(dict.fromkeys(sources))
     weak = all(source_quality(k) == "weak" for k in keys)
-    return Statement(en, es, keys, weak, conflict)
+    return Statement(en, es, keys, weak, conflict, conflict_es)
 
 
 def _number(value: Decimal, language: str, places: int = 0) -> str:
@@ -272,8 +280,16 @@ def live_vaccine_wait(plan: Plan) -> VaccineWait:
             exact = dose >= _mg_kg(row["dose_from"])
             sources = [*row["sources"], *([] if exact else v["between_rows_sources"]), *extra]
             conflict = str(row.get("conflict", ""))
+            conflict_es = str(row.get("conflict_es", ""))
             return VaccineWait(
-                dose, int(row["months"]), exact, False, regular, tuple(sources), conflict
+                dose,
+                int(row["months"]),
+                exact,
+                False,
+                regular,
+                tuple(sources),
+                conflict,
+                conflict_es,
             )
     last = rows[-1]
     above = (*last["sources"], *extra)
@@ -294,6 +310,7 @@ def vaccine_statements(plan: Plan, until: date | None) -> tuple[Statement, ...]:
                 t["above_es"].format(dose=dose_es, names=v["live_names_es"], **fields),
                 wait.sources,
                 wait.conflict,
+                wait.conflict_es,
             )
         )
     else:
@@ -302,7 +319,7 @@ def vaccine_statements(plan: Plan, until: date | None) -> tuple[Statement, ...]:
         es = t[f"{key}_es"].format(dose=dose_es, names=v["live_names_es"], **fields)
         if not wait.exact_row:
             en, es = f"{en} {t['between_en']}", f"{es} {t['between_es']}"
-        out.append(_say(en, es, wait.sources, wait.conflict))
+        out.append(_say(en, es, wait.sources, wait.conflict, wait.conflict_es))
     if wait.regular_replacement:
         out.append(_say(t["regular_en"], t["regular_es"], v["regular_replacement_sources"]))
     return tuple(out)
@@ -472,6 +489,9 @@ def setting_statements(plan: Plan, setting: str | None) -> tuple[Statement, ...]
                     "An AAAAI expert judged a first dose at home through a nursing service "
                     "reasonably safe; the seed, HTA Core and EU-style texts ask for a supervised "
                     "setting. The stricter is used.",
+                    "Un experto de la AAAAI consideró razonablemente segura una primera dosis en "
+                    "casa con un servicio de enfermería; la hoja de referencia, HTA Core y los "
+                    "textos europeos piden un centro supervisado. Se usa la más estricta.",
                 )
             )
         return tuple(out)

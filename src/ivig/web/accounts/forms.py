@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -7,7 +8,7 @@ from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
-from ivig.web.accounts.models import Role, User, normalise_email
+from ivig.web.accounts.models import CareTeam, Role, User, normalise_email
 
 
 class EmailAuthenticationForm(AuthenticationForm):
@@ -81,6 +82,50 @@ class FirstAccountForm(NewAccountForm):
 
 class TeamForm(forms.Form):
     name = forms.CharField(label=_("Team name"), max_length=200)
+
+
+class TeamContactsForm(forms.ModelForm):  # type: ignore[type-arg]
+    """The numbers a family calls; shown on every triage result and the going-home sheet."""
+
+    class Meta:
+        model = CareTeam
+        fields = ["phone_day", "phone_after_hours", "emergency_number"]
+
+    def clean_emergency_number(self) -> str:
+        value = str(self.cleaned_data["emergency_number"]).strip()
+        if value and not value.replace(" ", "").isdigit():
+            raise forms.ValidationError(
+                _("Emergency number: only digits, for example 911 or 112. Given: %(value)s"),
+                params={"value": value},
+            )
+        return value
+
+
+class ProductPriceForm(forms.Form):
+    """The team's own price per gram for one product (dated; never built in)."""
+
+    product_id = forms.ChoiceField(label=_("Product"))
+    price_per_g = forms.DecimalField(
+        label=_("Price per gram"), min_value=Decimal("0.01"), max_digits=12, decimal_places=2
+    )
+    currency = forms.RegexField(
+        label=_("Currency"),
+        regex=r"^[A-Za-z]{3}$",
+        max_length=3,
+        help_text=_("Three letters, for example USD, EUR, GBP."),
+        error_messages={"invalid": _("Currency: three letters, for example USD.")},
+    )
+    set_on = forms.DateField(label=_("Price date"), widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        from ivig.core.catalogue import load_catalogue
+
+        products = load_catalogue().products.values()
+        self.fields["product_id"].choices = [(p.id, p.brand) for p in products]  # type: ignore[attr-defined]
+
+    def clean_currency(self) -> str:
+        return str(self.cleaned_data["currency"]).upper()
 
 
 class InviteForm(forms.Form):

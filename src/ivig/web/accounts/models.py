@@ -24,9 +24,7 @@ from simple_history.models import HistoricalRecords
 class UserManager(BaseUserManager):  # type: ignore[type-arg]
     use_in_migrations = True
 
-    def create_user(
-        self, email: str, password: str | None = None, **extra: Any
-    ) -> User:
+    def create_user(self, email: str, password: str | None = None, **extra: Any) -> User:
         if not email:
             raise ValueError("a user needs an email address")
         user: User = self.model(email=normalise_email(email), **extra)
@@ -94,6 +92,16 @@ class ActiveQuerySet(models.QuerySet[Any]):
 
 class CareTeam(models.Model):
     name = models.CharField(_("team name"), max_length=200)
+    # Who a family calls: shown on every triage result and on the going-home sheet. Entered by
+    # whoever manages the team; never defaulted (an empty number is shown as "not entered").
+    phone_day = models.CharField(_("daytime phone"), max_length=40, blank=True)
+    phone_after_hours = models.CharField(_("after-hours phone"), max_length=40, blank=True)
+    emergency_number = models.CharField(
+        _("emergency number where the family lives"),
+        max_length=20,
+        blank=True,
+        help_text=_("For example 911, 112, 999 or 000, for where the family lives."),
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     archived_at = models.DateTimeField(_("archived"), null=True, blank=True)
     history = HistoricalRecords()
@@ -227,3 +235,35 @@ class Invite(models.Model):
         if claimed:
             self.used_at, self.used_by = now, user
         return bool(claimed)
+
+
+class ProductPrice(models.Model):
+    """A care team's own price per gram for one product, dated and attributed. Nothing is built
+    in: the only other prices the program shows are cited reference ranges, marked as such.
+    A new price archives the previous one (history kept)."""
+
+    team = models.ForeignKey(
+        CareTeam, on_delete=models.PROTECT, related_name="prices", verbose_name=_("team")
+    )
+    product_id = models.CharField(_("product"), max_length=60)
+    price_per_g = models.DecimalField(_("price per gram"), max_digits=12, decimal_places=2)
+    currency = models.CharField(_("currency"), max_length=3)
+    set_on = models.DateField(_("price date"))
+    set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("set by"),
+    )
+    created_at = models.DateTimeField(_("entered"), auto_now_add=True)
+    archived_at = models.DateTimeField(_("archived"), null=True, blank=True)
+    history = HistoricalRecords()
+    objects = ActiveQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("product price")
+        verbose_name_plural = _("product prices")
+        ordering = ["team", "product_id", "-set_on", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.product_id}: {self.price_per_g} {self.currency}/g ({self.set_on})"

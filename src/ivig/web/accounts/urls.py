@@ -14,9 +14,7 @@ urlpatterns = [
     path("accounts/password-reset/", views.PasswordResetView.as_view(), name="password_reset"),
     path(
         "accounts/password-reset/sent/",
-        auth_views.PasswordResetDoneView.as_view(
-            template_name="accounts/password_reset_done.html"
-        ),
+        auth_views.PasswordResetDoneView.as_view(template_name="accounts/password_reset_done.html"),
         name="password_reset_done",
     ),
     path(
@@ -35,6 +33,8 @@ urlpatterns = [
     path("teams/new/", views.team_create, name="team_create"),
     path("teams/<int:team_id>/", views.team_detail, name="team"),
     path("teams/<int:team_id>/invite/", views.invite_create, name="invite_create"),
+    path("teams/<int:team_id>/contacts/", views.team_contacts, name="team_contacts"),
+    path("teams/<int:team_id>/prices/", views.price_create, name="price_create"),
     path(
         "teams/<int:team_id>/invites/<int:invite_id>/cancel/",
         views.invite_cancel,

@@ -25,10 +25,20 @@ from ivig.web.accounts.forms import (
     FirstAccountForm,
     InviteForm,
     NewAccountForm,
+    ProductPriceForm,
     RoleForm,
+    TeamContactsForm,
     TeamForm,
 )
-from ivig.web.accounts.models import CareTeam, Invite, InviteState, Membership, Role, User
+from ivig.web.accounts.models import (
+    CareTeam,
+    Invite,
+    InviteState,
+    Membership,
+    ProductPrice,
+    Role,
+    User,
+)
 
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 _NEW_INVITE_LINK = "ivig_new_invite_link"
@@ -122,8 +132,54 @@ def team_detail(request: HttpRequest, team_id: int) -> HttpResponse:
             "roles": Role.choices,
             "patients": access.patients_for(request.user).filter(team=team),
             "new_invite_link": request.session.pop(_NEW_INVITE_LINK, None) if manage else None,
+            "contacts_form": TeamContactsForm(instance=team) if manage else None,
+            "price_form": ProductPriceForm() if manage else None,
+            "prices": team_prices(team),
         },
     )
+
+
+def team_prices(team: CareTeam) -> list[ProductPrice]:
+    """The team's current price per product (the newest by date; older ones archived)."""
+    return list(team.prices.active().select_related("set_by"))
+
+
+@login_required
+def team_contacts(request: HttpRequest, team_id: int) -> HttpResponse:
+    team = access.get_team_for_user(request.user, team_id, action=Action.MANAGE_TEAM)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    form = TeamContactsForm(request.POST, instance=team)
+    if form.is_valid():
+        form.save()
+        messages.success(request, _("Contact numbers saved."))
+    else:
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, str(error))
+    return redirect("accounts:team", team_id=team.pk)
+
+
+@login_required
+def price_create(request: HttpRequest, team_id: int) -> HttpResponse:
+    team = access.get_team_for_user(request.user, team_id, action=Action.MANAGE_TEAM)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    form = ProductPriceForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        with transaction.atomic():
+            for old in team.prices.active().filter(product_id=data["product_id"]):
+                old.archived_at = timezone.now()
+                old.save(update_fields=["archived_at"])
+            ProductPrice.objects.create(team=team, set_by=_user(request), **data)
+        messages.success(request, _("Price saved."))
+    else:
+        for field, errors in form.errors.items():
+            for error in errors:
+                label = form.fields[field].label if field in form.fields else field
+                messages.error(request, f"{label}: {error}")
+    return redirect("accounts:team", team_id=team.pk)
 
 
 @login_required
@@ -207,9 +263,9 @@ def member_remove(request: HttpRequest, team_id: int, membership_id: int) -> Htt
         else:
             membership.archived_at = timezone.now()
             membership.save(update_fields=["archived_at"])
-            messages.success(request, _("%(name)s was removed from the team.") % {
-                "name": membership.user
-            })
+            messages.success(
+                request, _("%(name)s was removed from the team.") % {"name": membership.user}
+            )
         return redirect("accounts:team", team_id=team.pk)
     return render(request, "accounts/member_remove.html", {"team": team, "membership": membership})
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.urls import URLPattern, URLResolver, path
 
-from ivig.web.plans import views
+from ivig.web.plans import family_views, views
 
 app_name = "plans"
 
@@ -22,4 +22,5 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("<int:patient_id>/plans/<int:version_id>/approve/", views.plan_approve, name="approve"),
     path("<int:patient_id>/plans/<int:version_id>/print/", views.plan_print, name="print"),
     path("<int:patient_id>/plans/<int:version_id>/pdf/", views.plan_pdf, name="pdf"),
+    path("<int:patient_id>/plans/<int:version_id>/about/", family_views.about_ivig, name="about"),
 ]

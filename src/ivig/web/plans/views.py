@@ -394,6 +394,12 @@ def _detail_context(
             )
             row["messages"].append(error["message"])
         context["override_rows"] = list(seen.values())
+        if plan.indication is not None:
+            from ivig.core.family import indication_notes
+
+            context["indication_notes"] = indication_notes(
+                plan.indication.id, plan.indication.notes, language
+            )
     if approval is not None:
         shown = approval.shown_plan
         context["snapshot_valid"] = "days" in shown
