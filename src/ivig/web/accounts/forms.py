@@ -36,7 +36,9 @@ class NewAccountForm(forms.Form):
         label=_("Password"),
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        help_text=_("At least 8 characters; not only numbers; not a common password."),
+        help_text=_(
+            "At least 10 characters (at most 128); not only numbers; not a common password."
+        ),
     )
     password2 = forms.CharField(
         label=_("Password again"),

@@ -267,3 +267,21 @@ class ProductPrice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.product_id}: {self.price_per_g} {self.currency}/g ({self.set_on})"
+
+
+class ThrottleEvent(models.Model):
+    """One request that a rate limit counts (e.g. a password-reset email asked for).
+
+    Kept in the database, not in a process's memory, so several server processes share the
+    limit. ``key`` is a hash (of an email address or a client address), never the value itself.
+    Old rows are removed when new ones are counted (ivig.web.accounts.throttle)."""
+
+    kind = models.CharField(max_length=40)
+    key = models.CharField(max_length=64)
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["kind", "key", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.key[:8]} {self.at:%Y-%m-%d %H:%M}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.conf import settings
@@ -11,7 +12,13 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.mail import send_mail
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseNotAllowed
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBase,
+    HttpResponseNotAllowed,
+    HttpResponseRedirect,
+)
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse, reverse_lazy
@@ -20,6 +27,7 @@ from django.utils.translation import gettext as _
 
 from ivig.web import access
 from ivig.web.access import Action
+from ivig.web.accounts import throttle
 from ivig.web.accounts.forms import (
     EmailAuthenticationForm,
     FirstAccountForm,
@@ -40,6 +48,8 @@ from ivig.web.accounts.models import (
     User,
 )
 
+log = logging.getLogger(__name__)
+
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 _NEW_INVITE_LINK = "ivig_new_invite_link"
 
@@ -52,14 +62,26 @@ class LoginView(auth_views.LoginView):
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if not User.objects.exists():
             return redirect("accounts:setup")
+        if request.method == "POST" and throttle.address_locked(request):
+            log.warning("login refused: too many failures from one address")
+            return render(request, settings.AXES_LOCKOUT_TEMPLATE, status=429)
         return super().dispatch(request, *args, **kwargs)
 
 
 class PasswordResetView(auth_views.PasswordResetView):
+    """Django's reset form; the email is sent only within the rate limit (throttle.allow_reset).
+    Over the limit the page looks the same (it never says whether an account exists)."""
+
     template_name = "accounts/password_reset_form.html"
     email_template_name = "accounts/email/password_reset.txt"
     subject_template_name = "accounts/email/password_reset_subject.txt"
     success_url = reverse_lazy("accounts:password_reset_done")
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        if not throttle.allow_reset(self.request, form.cleaned_data["email"]):
+            log.warning("password reset email not sent: rate limit reached")
+            return HttpResponseRedirect(self.get_success_url())
+        return super().form_valid(form)
 
 
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
@@ -221,12 +243,19 @@ def invite_cancel(request: HttpRequest, team_id: int, invite_id: int) -> HttpRes
 
 
 def _other_caregivers(membership: Membership) -> bool:
+    """Whether the team keeps another caregiver who can log in (a deactivated one does not
+    count). Call inside a transaction after ``_lock_team``, so two caregivers demoting or
+    removing each other at once cannot both succeed."""
     return (
         Membership.objects.active()
-        .filter(team=membership.team, role=Role.CAREGIVER)
+        .filter(team=membership.team, role=Role.CAREGIVER, user__is_active=True)
         .exclude(pk=membership.pk)
         .exists()
     )
+
+
+def _lock_team(team: CareTeam) -> None:
+    CareTeam.objects.select_for_update().filter(pk=team.pk).first()
 
 
 @login_required
@@ -236,18 +265,24 @@ def member_role(request: HttpRequest, team_id: int, membership_id: int) -> HttpR
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     form = RoleForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Choose one of the roles."))
-    elif (
-        membership.role == Role.CAREGIVER
-        and form.cleaned_data["role"] != Role.CAREGIVER
-        and not _other_caregivers(membership)
-    ):
-        messages.error(request, _("A team needs at least one caregiver."))
-    else:
-        membership.role = form.cleaned_data["role"]
-        membership.save(update_fields=["role"])
-        messages.success(request, _("Role changed."))
+    with transaction.atomic():
+        _lock_team(team)
+        if not form.is_valid():
+            messages.error(request, _("Choose one of the roles."))
+        elif membership.user_id == _user(request).pk:
+            messages.error(
+                request, _("Nobody can change their own role: ask another caregiver.")
+            )
+        elif (
+            membership.role == Role.CAREGIVER
+            and form.cleaned_data["role"] != Role.CAREGIVER
+            and not _other_caregivers(membership)
+        ):
+            messages.error(request, _("A team needs at least one caregiver."))
+        else:
+            membership.role = form.cleaned_data["role"]
+            membership.save(update_fields=["role"])
+            messages.success(request, _("Role changed."))
     return redirect("accounts:team", team_id=team.pk)
 
 
@@ -258,14 +293,16 @@ def member_remove(request: HttpRequest, team_id: int, membership_id: int) -> Htt
         Membership.objects.active().select_related("user"), pk=membership_id, team=team
     )
     if request.method == "POST":
-        if membership.role == Role.CAREGIVER and not _other_caregivers(membership):
-            messages.error(request, _("A team needs at least one caregiver."))
-        else:
-            membership.archived_at = timezone.now()
-            membership.save(update_fields=["archived_at"])
-            messages.success(
-                request, _("%(name)s was removed from the team.") % {"name": membership.user}
-            )
+        with transaction.atomic():
+            _lock_team(team)
+            if membership.role == Role.CAREGIVER and not _other_caregivers(membership):
+                messages.error(request, _("A team needs at least one caregiver."))
+            else:
+                membership.archived_at = timezone.now()
+                membership.save(update_fields=["archived_at"])
+                messages.success(
+                    request, _("%(name)s was removed from the team.") % {"name": membership.user}
+                )
         return redirect("accounts:team", team_id=team.pk)
     return render(request, "accounts/member_remove.html", {"team": team, "membership": membership})
 
@@ -279,6 +316,10 @@ def invite_accept(request: HttpRequest, token: str) -> HttpResponse:
         return render(request, "accounts/invite_closed.html", {"invite": invite}, status=410)
     team = invite.team
     user: Any = request.user
+    if user.is_authenticated and invite.created_by_id == user.pk:
+        # Otherwise a member could leave and come back through their own link with a new role.
+        messages.error(request, _("An invitation is for someone else: you made this one."))
+        return redirect("accounts:teams")
     if user.is_authenticated:
         existing = Membership.objects.filter(user=user, team=team).first()
         already = existing is not None and existing.archived_at is None
