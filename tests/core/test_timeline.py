@@ -254,3 +254,28 @@ def test_antibody_tests_unreliable_for_a_cited_period() -> None:
     assert end is not None and [e.starts_at for e in tests] == [end, add_months(end, 6)]
     assert "syphilis" in tests[0].detail_en and "sífilis" in tests[0].detail_es
     assert "half-life" in tests[0].source
+
+
+def test_the_actual_end_moves_everything_counted_from_the_end() -> None:
+    plan = standard()
+    planned_end = plan.days[-1].end
+    assert planned_end is not None
+    actual = planned_end + timedelta(hours=3, minutes=17)
+    events = care_timeline(plan, actual_end=actual)
+    checkins = of(events, "check_in")
+    assert [(e.starts_at - actual) / timedelta(hours=1) for e in checkins] == [0, 4, 24, 72, 168]
+    (until,) = of(events, "hydrate_until")
+    assert until.starts_at == actual
+    # the planned infusion itself stays as approved
+    (infusion,) = of(events, "infusion")
+    assert infusion.ends_at == planned_end
+
+
+def test_the_actual_end_must_be_in_the_plans_clock() -> None:
+    from datetime import UTC
+
+    plan = standard()
+    end = plan.days[-1].end
+    assert end is not None and end.tzinfo is None
+    with pytest.raises(TimelineError, match="actual_end"):
+        care_timeline(plan, actual_end=end.replace(tzinfo=UTC))

@@ -65,3 +65,45 @@ def test_strangers_and_anonymous_get_nothing(client, world):
         response = client.get(url)
         assert response.status_code in (403, 404)
         assert world.patient.name.encode() not in response.content
+
+
+def _checkin_times_on_the_page(body):
+    import re
+
+    rows = re.findall(r'<tr class="care-check_in"><td>([0-9-]+ [0-9:]+)', body)
+    return sorted(rows)
+
+
+def test_one_check_in_schedule_from_the_actual_end_on_every_page_and_the_ics(client, world):
+    """Before the end: the infusions page and the calendar give the same planned times. After
+    the last day ends (at another time than planned): the recorded check-ins, the calendar page
+    and the .ics all count from the actual end."""
+    from django.utils import timezone
+
+    from ivig.web.infusions.models import CheckIn
+    from tests.web.test_care_checkins import run_last_day
+
+    approval = approve_document(world, builders.document())
+    client.force_login(world.nurse)
+    patient = world.patient.pk
+    listing = client.get(f"/patients/{patient}/infusions/").content.decode()
+    calendar = client.get(f"/patients/{patient}/calendar/").content.decode()
+    planned = _checkin_times_on_the_page(calendar)
+    assert planned and "planned end of the last day" in calendar
+    for when in planned:
+        assert when in listing  # the infusions page lists the same planned check-ins
+    run_last_day(client, world, approval)  # ends now-ish: hours away from the planned end
+    recorded = sorted(
+        timezone.localtime(c.due_at).strftime("%Y-%m-%d %H:%M") for c in CheckIn.objects.all()
+    )
+    calendar = client.get(f"/patients/{patient}/calendar/").content.decode()
+    assert "counted from this actual end" in calendar
+    assert _checkin_times_on_the_page(calendar) == recorded != planned
+    ics, _ = _summaries(client.get(f"/patients/{patient}/calendar.ics"))
+    labels = {c.label for c in CheckIn.objects.all()}
+    starts = sorted(
+        e.decoded("DTSTART").strftime("%Y-%m-%d %H:%M")
+        for e in ics.walk("VEVENT")
+        if str(e.get("SUMMARY", "")) in labels
+    )
+    assert starts == recorded

@@ -23,6 +23,8 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+from ivig.core import units
+
 
 @cache
 def _data(name: str) -> Mapping[str, Any]:
@@ -103,7 +105,7 @@ def given_g(snapshot: Mapping[str, Any], volume_ml: Decimal) -> Decimal | None:
     concentration = _dec((snapshot.get("product") or {}).get("concentration_mg_ml"))
     if concentration is None or concentration <= 0:
         return None
-    return volume_ml * concentration / 1000
+    return units.grams_from_ml(volume_ml, concentration)
 
 
 def stopped(snapshot: Mapping[str, Any], day: int, volume_ml: Decimal) -> Stopped:

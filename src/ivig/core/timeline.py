@@ -267,9 +267,19 @@ def _fluid_limit(plan: Plan) -> bool:
 
 
 def care_timeline(
-    plan: Plan, *, next_course_interval_days: int | None = None, vaccine_note: bool = True
+    plan: Plan,
+    *,
+    next_course_interval_days: int | None = None,
+    vaccine_note: bool = True,
+    actual_end: datetime | None = None,
 ) -> tuple[CareEvent, ...]:
-    """Every care event of the course, sorted by time. Raises TimelineError without a start."""
+    """Every care event of the course, sorted by time. Raises TimelineError without a start.
+
+    ``actual_end`` is when the last day really ended, once it is known: every event counted from
+    the end of the course (drinking after, check-ins, lab reminders, vaccine notes) is counted
+    from it instead of the planned end, so the calendar, the .ics and the recorded check-ins all
+    give the same times. Give it in the same clock as the plan (naive local time when the plan's
+    times are naive)."""
     if not plan.days:
         raise TimelineError("The plan has no infusion days.")
     starts = [d.start for d in plan.days]
@@ -281,6 +291,13 @@ def care_timeline(
         )
     first_start = min(s for s in starts if s is not None)
     last_end = max(e for e in ends if e is not None)
+    if actual_end is not None:
+        if (actual_end.tzinfo is None) != (last_end.tzinfo is None):
+            raise TimelineError(
+                "actual_end: give it in the same clock as the plan's times "
+                f"({'with' if last_end.tzinfo else 'without'} a time zone)."
+            )
+        last_end = actual_end
     events: list[CareEvent] = []
     events += _hydration(plan, first_start, last_end)
     events += _premedication(plan)

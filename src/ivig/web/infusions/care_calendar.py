@@ -58,7 +58,13 @@ def calendar_page(request: HttpRequest, patient_id: int) -> HttpResponse:
     return render(
         request,
         "infusions/calendar.html",
-        {"patient": patient, "approval": approval, "events": rows, "has_events": bool(events)},
+        {
+            "patient": patient,
+            "approval": approval,
+            "events": rows,
+            "has_events": bool(events),
+            "course_end": records.course_end(approval) if approval is not None else None,
+        },
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django import forms
@@ -239,10 +240,30 @@ class CheckInForm(forms.Form):
 class HydrationForm(forms.Form):
     at = time_field()
     volume = forms.CharField(
-        label=_("How much was drunk (with unit)"), max_length=40, help_text='"250 mL", "1 L"'
+        label=_("How much was drunk (with unit)"),
+        max_length=40,
+        help_text=_('"250 mL", "0.5 L", "8 oz" or "1 cup" (a cup is 240 mL)'),
     )
+    confirm = forms.BooleanField(
+        label=_("Yes, this amount is right (it is more than usual for one drink)"),
+        required=False,
+    )
+
+    def clean_at(self) -> Any:
+        at = self.cleaned_data["at"]
+        # the form's clock has minutes: a drink "now" is never refused as a future one
+        if at > timezone.now() + timedelta(minutes=1):
+            raise forms.ValidationError(
+                _("%(given)s is in the future: record a drink once it was drunk.")
+                % {"given": timezone.localtime(at).strftime("%Y-%m-%d %H:%M")}
+            )
+        return at
 
 
 class FluidLimitForm(forms.Form):
-    limit = forms.CharField(label=_("Fluid limit per 24 h (with unit)"), max_length=40)
+    limit = forms.CharField(
+        label=_("Fluid limit per 24 h (with unit)"),
+        max_length=40,
+        help_text=_('"1200 mL/day", "1.2 L/day" or "40 oz/day"'),
+    )
     reason = forms.CharField(label=_("Reason (heart or kidney condition)"), max_length=300)

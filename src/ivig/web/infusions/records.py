@@ -124,38 +124,65 @@ def approved_plan(approval: Approval) -> Plan | None:
     return plan
 
 
-def care_events(approval: Approval) -> tuple[CareEvent, ...] | None:
-    """``care_timeline`` of the approved plan, or None (no plan, or no start date and time)."""
+def course_end(approval: Approval) -> datetime | None:
+    """When the last day of this approved plan actually ended; None until it has."""
+    days = [int(d["day"]) for d in approval.snapshot.get("days", []) if "day" in d]
+    if not days:
+        return None
+    last = (
+        Infusion.objects.filter(approval=approval, day=max(days), ended_at__isnull=False)
+        .order_by("-ended_at")
+        .first()
+    )
+    return last.ended_at if last is not None else None
+
+
+def _plan_clock(moment: datetime, plan: Plan) -> datetime:
+    """``moment`` in the clock of the plan's times (naive local time when they are naive)."""
+    sample = next((d.end for d in plan.days if d.end is not None), None)
+    local = timezone.localtime(moment)
+    return local.replace(tzinfo=None) if sample is not None and sample.tzinfo is None else local
+
+
+def _aware(moment: datetime) -> datetime:
+    return timezone.make_aware(moment) if timezone.is_naive(moment) else moment
+
+
+def care_events(
+    approval: Approval, actual_end: datetime | None = None
+) -> tuple[CareEvent, ...] | None:
+    """The ONE check-in schedule and care calendar of an approved plan: ``care_timeline``
+    counted from the actual end of the last day once it is known (``actual_end``, else looked
+    up), from the planned end before that. None without a plan or a start date and time.
+    The calendar page, the .ics, the infusions page and the recorded check-ins all use it."""
     plan = approved_plan(approval)
     if plan is None:
         return None
+    end = actual_end or course_end(approval)
     try:
-        return care_timeline(plan)
+        return care_timeline(plan, actual_end=_plan_clock(end, plan) if end else None)
     except TimelineError:
         return None
 
 
 def _timeline_checkins(infusion: Infusion, at: datetime) -> list[CheckIn] | None:
-    """Check-ins from the care timeline, shifted by (actual end - planned end of the last day);
-    None when the plan has no clock times (the caller falls back to the triage tiers)."""
-    events = care_events(infusion.approval)
+    """Check-ins from the care timeline counted from the actual end ``at``; None when the plan
+    has no clock times (the caller falls back to the triage tiers)."""
+    events = care_events(infusion.approval, actual_end=at)
     if events is None:
         return None
-    ends = [e.ends_at for e in events if e.kind == "infusion" and e.ends_at is not None]
-    if not ends:
-        return None
-    planned_end = max(ends)
     created = []
     for event in events:
         if event.kind != "check_in":
             continue
-        after = event.starts_at - planned_end
+        due = _aware(event.starts_at)
+        after = due - at
         hours = Decimal(str(after.total_seconds() / 3600)).quantize(Decimal("0.1"))
         created.append(
             CheckIn.objects.create(
                 infusion=infusion,
                 patient=infusion.patient,
-                due_at=at + after,
+                due_at=due,
                 hours_after_end=hours,
                 label=event.title_en[:200],
                 focus={"en": event.detail("en"), "es": event.detail("es")},
@@ -163,6 +190,12 @@ def _timeline_checkins(infusion: Infusion, at: datetime) -> list[CheckIn] | None
             )
         )
     return created
+
+
+def planned_checkins(approval: Approval) -> list[CareEvent]:
+    """Check-ins of the course before they are recorded (from the planned end until the last
+    day ends): the same schedule as the calendar."""
+    return [e for e in care_events(approval) or () if e.kind == "check_in"]
 
 
 @transaction.atomic

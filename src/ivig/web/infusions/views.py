@@ -20,7 +20,6 @@ from ivig.core import infusion_day, units
 from ivig.core.checks import fmt
 from ivig.core.infusion_checks import (
     check_rate,
-    hydration_volume_ml,
     hydration_windows,
     is_plan_snapshot,
     parse_vitals,
@@ -112,6 +111,13 @@ def infusion_list(request: HttpRequest, patient_id: int) -> HttpResponse:
             "overdue": records.overdue_checkins(patient),
             "now": timezone.now(),
             "running": Infusion.objects.filter(patient=patient, ended_at__isnull=True).first(),
+            "planned_checkins": (
+                records.planned_checkins(approvals[0])
+                if approvals
+                and not CheckIn.objects.filter(infusion__approval=approvals[0]).exists()
+                else []
+            ),
+            "language": _language(),
             "next_day": next_day,
             "next_date": next_date,
         },
@@ -662,17 +668,54 @@ def checkin(request: HttpRequest, patient_id: int, checkin_id: int) -> HttpRespo
 # --- Hydration
 
 
+def _weight_kg(patient: Patient) -> Decimal | None:
+    """The patient's latest recorded weight in kg (None when there is none or it is bad)."""
+    weight = patient.latest_weight()
+    if weight is None:
+        return None
+    try:
+        return units.mass_kg(weight.quantity())
+    except units.QuantityError:
+        return None
+
+
+def _drink_ml(form: Any) -> Decimal | None:
+    """The drink in mL through the one parser (mL, L, oz, cups), or None after a field error."""
+    try:
+        drink = units.parse_drink_volume(form.cleaned_data["volume"], "volume")
+        return units.round_half_up(units.ml(drink), 1)  # stored to 0.1 mL
+    except units.QuantityError as exc:
+        form.add_error("volume", f"{exc.problem}. {_('Accepted:')} {exc.accepted}")
+        return None
+
+
 @login_required
 def hydration(request: HttpRequest, patient_id: int) -> HttpResponse:
+    """Drinks around the infusion. A drink in the future is refused; a single drink above the
+    bound (a design choice in hydration.toml) is saved only once the person confirms it."""
     patient = access.get_patient_for_user(request.user, patient_id)
     form = forms.HydrationForm(request.POST or None, initial={"at": forms.now_local()})
+    ask_confirm = False
     if request.method == "POST":
         access.check(request.user, patient, WRITE)
-        if form.is_valid():
-            try:
-                volume_ml = hydration_volume_ml(form.cleaned_data["volume"])
-            except units.QuantityError as exc:
-                form.add_error("volume", f"{exc.problem}. {_('Accepted:')} {exc.accepted}")
+        volume_ml = _drink_ml(form) if form.is_valid() else None
+        if volume_ml is not None:
+            bound = infusion_day.single_entry_bound_ml(_weight_kg(patient))
+            if volume_ml > bound.bound_ml and not form.cleaned_data["confirm"]:
+                ask_confirm = True
+                form.add_error(
+                    "volume",
+                    _(
+                        "%(volume)s mL in one drink is more than %(bound)s mL (%(rule)s; a design "
+                        "choice: no guideline gives a limit for one drink). Check the amount and "
+                        "unit; if it is right, tick the confirmation and save again."
+                    )
+                    % {
+                        "volume": fmt(volume_ml, 0),
+                        "bound": fmt(bound.bound_ml, 0),
+                        "rule": bound.rule,
+                    },
+                )
             else:
                 HydrationEntry.objects.create(
                     patient=patient,
@@ -683,29 +726,50 @@ def hydration(request: HttpRequest, patient_id: int) -> HttpResponse:
                 )
                 messages.success(request, _("Drink recorded."))
                 return redirect("infusions:hydration", patient_id=patient.pk)
-    return render(request, "infusions/hydration.html", _hydration_context(request, patient, form))
+    context = _hydration_context(request, patient, form)
+    context["ask_confirm"] = ask_confirm
+    return render(request, "infusions/hydration.html", context)
+
+
+def _course(patient: Patient) -> tuple[list[Infusion], Approval | None]:
+    """The infusions of the latest course (the approval of the latest infusion), oldest first."""
+    latest = Infusion.objects.filter(patient=patient).select_related("approval").first()
+    if latest is None:
+        return [], None
+    course = list(Infusion.objects.filter(approval=latest.approval).order_by("started_at", "pk"))
+    return course, latest.approval
 
 
 def _hydration_context(request: HttpRequest, patient: Patient, form: Any) -> dict[str, Any]:
     language = _language()
+    now = timezone.now()
     entries = list(HydrationEntry.objects.filter(patient=patient).filter(archived_at__isnull=True))
     limit = FluidLimit.objects.filter(patient=patient).filter(archived_at__isnull=True).first()
-    infusion = Infusion.objects.filter(patient=patient).order_by("-started_at", "-pk").first()
+    course, approval = _course(patient)
+    latest = course[-1] if course else None
+    # "after" counts from the actual end of the course (the last day of the approved plan)
+    end_of_course = records.course_end(approval) if approval is not None else None
     progress = []
     for window in hydration_windows():
         start: datetime | None = None
         end: datetime | None = None
-        if infusion is not None:
-            if window.name == "before":
-                start = infusion.started_at + timedelta(hours=float(window.from_h))
-                end = infusion.started_at
-            elif window.name == "during":
-                start, end = infusion.started_at, infusion.ended_at or timezone.now()
-            elif infusion.ended_at is not None:
-                start = infusion.ended_at
-                end = infusion.ended_at + timedelta(hours=float(window.to_h))
+        waiting = ""
+        if window.name == "before" and course:
+            end = course[0].started_at
+            start = end + timedelta(hours=float(window.from_h))
+        elif window.name == "during" and latest is not None:
+            start, end = latest.started_at, latest.ended_at or now
+        elif window.name == "after":
+            if end_of_course is not None:
+                start = end_of_course
+                end = end_of_course + timedelta(hours=float(window.to_h))
+            else:
+                waiting = _("starts when the last day of the course ends")
+        if window.name != "after" and not course:
+            waiting = _("starts with the next infusion")
         total = sum(
-            (e.volume_ml for e in entries if start and end and start <= e.at < end), Decimal(0)
+            (e.volume_ml for e in entries if start and end and start <= e.at < min(end, now)),
+            Decimal(0),
         )
         hours = (end - start).total_seconds() / 3600 if start and end else 0
         allowed = limit.limit_ml * Decimal(str(hours)) / 24 if limit and hours else None
@@ -715,16 +779,18 @@ def _hydration_context(request: HttpRequest, patient: Patient, form: Any) -> dic
                 "words": window.es if language == "es" else window.en,
                 "start": start,
                 "end": end,
+                "waiting": waiting,
                 "total_ml": fmt(total, 0),
                 "allowed_ml": fmt(allowed, 0) if allowed is not None else None,
                 "over": allowed is not None and total > allowed,
                 "percent": min(100, int(total * 100 / allowed)) if allowed else None,
             }
         )
-    today = timezone.localdate()
     last_24h = sum(
-        (e.volume_ml for e in entries if e.at >= timezone.now() - timedelta(hours=24)), Decimal(0)
+        (e.volume_ml for e in entries if now - timedelta(hours=24) <= e.at <= now), Decimal(0)
     )
+    age = units.years_between(patient.birth_date, timezone.localdate())
+    need = infusion_day.maintenance(_weight_kg(patient), age)
     return {
         "patient": patient,
         "can": access.permissions_for(request.user, patient),
@@ -733,9 +799,12 @@ def _hydration_context(request: HttpRequest, patient: Patient, form: Any) -> dic
         "entries": entries[:50],
         "limit": limit,
         "progress": progress,
-        "infusion": infusion,
+        "infusion": latest,
         "last_24h_ml": fmt(last_24h, 0),
-        "today": today,
+        "today": timezone.localdate(),
+        "need": need,
+        "need_low": fmt(need.low_ml, 0) if need else None,
+        "need_high": fmt(need.high_ml, 0) if need else None,
     }
 
 
@@ -747,7 +816,7 @@ def fluid_limit(request: HttpRequest, patient_id: int) -> HttpResponse:
     form = forms.FluidLimitForm(request.POST)
     if form.is_valid():
         try:
-            limit_ml = units.ml(units.parse(form.cleaned_data["limit"], "limit", units.Kind.VOLUME))
+            limit_ml = _limit_ml_per_day(form.cleaned_data["limit"])
         except units.QuantityError as exc:
             form.add_error("limit", f"{exc.problem}. {_('Accepted:')} {exc.accepted}")
         else:
@@ -769,6 +838,19 @@ def fluid_limit(request: HttpRequest, patient_id: int) -> HttpResponse:
     )
     context["limit_form"] = form
     return render(request, "infusions/hydration.html", context)
+
+
+def _limit_ml_per_day(text: str) -> Decimal:
+    """A limit per day ("1200 mL/day", "1.2 L/day", "40 oz/day"); a plain volume ("1 L") is
+    read per 24 h, as the field says. Raises QuantityError (the per-day message) otherwise."""
+    try:
+        value = units.ml_per_day(units.parse_volume_per_day(text, "limit"))
+    except units.QuantityError as per_day:
+        try:
+            value = units.ml(units.parse_drink_volume(text, "limit"))
+        except units.QuantityError:
+            raise per_day from None
+    return units.round_half_up(value, 1)  # stored to 0.1 mL
 
 
 # --- Doctor summary
