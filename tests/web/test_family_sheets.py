@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from html.parser import HTMLParser
 from pathlib import Path
@@ -189,3 +189,82 @@ def test_contacts_saved_and_shown_on_the_team_page(client: Any, world: Any) -> N
     client.force_login(world.viewer)
     body = client.get(reverse("accounts:team", args=[world.team_a.pk])).content.decode()
     assert "+1 555 0100" in body and "tel:911" in body
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_going_home_sheet_after_an_infusion_ends(
+    client: Any, world: Any, language: str, artifacts_dir: Path
+) -> None:
+    from tests.core import builders
+    from tests.web.test_care_checkins import approve_document, run_last_day
+
+    world.team_a.phone_day, world.team_a.emergency_number = "+1 555 0100", "911"
+    world.team_a.save()
+    client.force_login(world.nurse)
+    approval = approve_document(world, builders.document(indication="kawasaki"))
+    infusion = run_last_day(client, world, approval)
+    detail = client.get(reverse("infusions:detail", args=[world.patient.pk, infusion.pk]))
+    assert reverse("infusions:going_home", args=[world.patient.pk, infusion.pk]) in (
+        detail.content.decode()
+    )
+    url = reverse("infusions:going_home", args=[world.patient.pk, infusion.pk])
+    body = client.get(url + f"?lang={language}").content.decode()
+    assert "style=" not in body and "<style" not in body
+    parser = _Statements()
+    parser.feed(body)
+    assert len(parser.statements) > 30
+    for keys, text in parser.statements:
+        assert keys.split() and set(keys.split()) <= set(parser.source_keys), text
+    assert "tel:911" in body and "+1 555 0100" in body
+    if language == "es":
+        assert "Llame a emergencias" in body or "emergencia" in body
+    else:
+        assert "Call emergency services at once (911)" in body
+        assert "Fever after Kawasaki" in body or "Kawasaki" in body
+    assert infusion.checkins.count() > 0
+    first = timezone_local(infusion.checkins.order_by("due_at").first().due_at)
+    assert first in body
+    response = client.get(url + f"?lang={language}&format=pdf")
+    assert response.content.startswith(b"%PDF")
+    path = artifacts_dir / f"going-home-{language}.pdf"
+    path.write_bytes(response.content)
+    if shutil.which("pdftoppm"):
+        out = artifacts_dir / f"going-home-{language}"
+        subprocess.run(["pdftoppm", "-png", "-r", "60", str(path), str(out)], check=True)
+    client.force_login(world.stranger)
+    assert client.get(url).status_code in (403, 404)
+
+
+def timezone_local(moment: Any) -> str:
+    from django.utils import timezone
+
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
+
+
+def test_triage_result_shows_the_team_numbers(client: Any, world: Any) -> None:
+    from tests.core import builders
+    from tests.web.test_care_checkins import approve_document
+
+    world.team_a.phone_after_hours = "+1 555 0199"
+    world.team_a.save()
+    client.force_login(world.nurse)
+    approval = approve_document(world, builders.document())
+    from django.utils import timezone
+
+    now = timezone.localtime()
+    started = (now - timedelta(minutes=30)).strftime("%Y-%m-%dT%H:%M")
+    client.post(
+        f"/patients/{world.patient.pk}/infusions/start/",
+        {"approval": approval.pk, "day": 1, "started_at": started},
+    )
+    from ivig.web.infusions.models import Infusion
+
+    infusion = Infusion.objects.latest("pk")
+    client.post(
+        f"/patients/{world.patient.pk}/infusions/{infusion.pk}/record/symptom/",
+        {"symptom-symptoms": ["itching_or_flushing"], "symptom-at": now.strftime("%Y-%m-%dT%H:%M")},
+    )
+    body = client.get(reverse("infusions:detail", args=[world.patient.pk, infusion.pk])).content
+    text = body.decode()
+    assert 'id="triage"' in text
+    assert "+1 555 0199" in text and "not entered: use your local emergency number" in text

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.urls import URLPattern, URLResolver, path
 
-from ivig.web.infusions import care_calendar, views
+from ivig.web.infusions import care_calendar, going_home, views
 
 app_name = "infusions"
 
@@ -15,6 +15,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("<int:patient_id>/infusions/summary.csv", views.summary_csv, name="summary_csv"),
     path("<int:patient_id>/infusions/summary.pdf", views.summary_pdf, name="summary_pdf"),
     path("<int:patient_id>/infusions/<int:infusion_id>/", views.infusion_detail, name="detail"),
+    path(
+        "<int:patient_id>/infusions/<int:infusion_id>/going-home/",
+        going_home.going_home,
+        name="going_home",
+    ),
     path(
         "<int:patient_id>/infusions/<int:infusion_id>/timeline/",
         views.infusion_timeline,
