@@ -480,6 +480,14 @@ def plan_approve(request: HttpRequest, patient_id: int, version_id: int) -> Http
 @login_required
 def plan_compare(request: HttpRequest, patient_id: int) -> HttpResponse:
     patient = access.get_patient_for_user(request.user, patient_id)
+    return render(request, "plans/plan_compare.html", comparison_context(request, patient))
+
+
+def comparison_context(
+    request: HttpRequest, patient: Patient, language: str | None = None
+) -> dict[str, Any]:
+    """The two plans chosen (``?first=&second=``, by default the latest prescription and pump
+    plan) and their comparison: shared by the compare page and its printout."""
     versions = list(patient.plan_versions.active().select_related("author"))
     by_id = {str(v.pk): v for v in versions}
 
@@ -498,7 +506,7 @@ def plan_compare(request: HttpRequest, patient_id: int) -> HttpResponse:
         "problems": [],
     }
     if first is not None and second is not None:
-        language = _language()
+        language = language or _language()
         plan_a, problems_a = compute(first.order_document)
         plan_b, problems_b = compute(second.order_document)
         for version, problems in ((first, problems_a), (second, problems_b)):
@@ -512,7 +520,7 @@ def plan_compare(request: HttpRequest, patient_id: int) -> HttpResponse:
             context["comparison"] = result
             context["first_display"] = plan_display(plan_to_dict(plan_a, language), language, "a-")
             context["second_display"] = plan_display(plan_to_dict(plan_b, language), language, "b-")
-    return render(request, "plans/plan_compare.html", context)
+    return context
 
 
 # --- Printouts -----------------------------------------------------------------------------------

@@ -5,12 +5,19 @@ the approved snapshots; these views only choose what to show."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from django.contrib.auth.decorators import login_required
+from django.contrib.staticfiles import finders
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils import timezone
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.translation import get_language
 
-from ivig.web.ui import today
+from ivig.web import access
+from ivig.web.plans import views as plan_views
+from ivig.web.ui import lots, today
 
 
 @login_required
@@ -18,3 +25,62 @@ def home(request: HttpRequest) -> HttpResponse:
     """What to do today, per role, each line linking straight to the action."""
     now = timezone.now()
     return render(request, "ui/today.html", {"today": today.build(request.user, now), "now": now})
+
+
+LANGUAGES = ("en", "es")
+
+
+def _print_language(request: HttpRequest) -> str:
+    wanted = (request.GET.get("lang") or get_language() or "en")[:2].lower()
+    return wanted if wanted in LANGUAGES else "en"
+
+
+def _stylesheet(name: str) -> str:
+    path = finders.find(name)
+    assert isinstance(path, str), name
+    return Path(path).read_text(encoding="utf-8")
+
+
+def pdf_response(html: str, filename: str, stylesheet: str) -> HttpResponse:
+    """A PDF of a printout (WeasyPrint), styled by a static stylesheet (no inline style)."""
+    from weasyprint import CSS, HTML  # heavy: import only when a PDF is asked for
+
+    pdf = HTML(string=html).write_pdf(stylesheets=[CSS(string=_stylesheet(stylesheet))])
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@login_required
+def compare_print(request: HttpRequest, patient_id: int) -> HttpResponse:
+    """The doctor-vs-nurse comparison on paper (English or Spanish; ``?format=pdf``): the same
+    comparison as the compare page, the prescription first as the reference."""
+    patient = access.get_patient_for_user(request.user, patient_id)
+    language = _print_language(request)
+    with translation.override(language):
+        context = plan_views.comparison_context(request, patient, language)
+        context.update(
+            language=language,
+            printed_at=timezone.now(),
+            printed_by=request.user,
+            screen=request.GET.get("format") != "pdf",
+            query=request.GET.urlencode(),
+        )
+        if context["screen"]:
+            return render(request, "ui/print/compare.html", context)
+        html = render_to_string("ui/print/compare.html", context, request=request)
+    return pdf_response(html, f"ivig-comparison-{patient.pk}-{language}.pdf", "ui/print.css")
+
+
+@login_required
+def lot_search(request: HttpRequest) -> HttpResponse:
+    """Every infusion in the user's care teams that used a lot number (``?lot=``), as a page or
+    as CSV (``?format=csv``)."""
+    lot = lots.normalise(request.GET.get("lot", ""))[:60]
+    rows = lots.uses(request.user, lot)
+    if request.GET.get("format") == "csv" and lot:
+        response = HttpResponse(lots.to_csv(rows), content_type="text/csv; charset=utf-8")
+        safe = "".join(c for c in lot if c.isalnum() or c in "-_")[:40] or "lot"
+        response["Content-Disposition"] = f'attachment; filename="ivig-lot-{safe}.csv"'
+        return response
+    return render(request, "ui/lot_search.html", {"lot": lot, "rows": rows})
