@@ -26,7 +26,7 @@ EXPECTED_LEVELS = {
 }
 JSON_KEYS = {
     "level", "heading", "within_hours", "stop_infusion", "infusion_running", "reasons", "advice",
-    "questions_to_ask", "notes", "tags", "patient_fever_threshold",
+    "questions_to_ask", "notes", "tags", "free_text", "patient_fever_threshold",
     "patient_fever_threshold_reason", "sources", "disclaimer", "if_in_doubt", "language",
     "triage_data_version",
 }  # fmt: skip

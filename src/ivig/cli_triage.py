@@ -102,6 +102,28 @@ def read_report_file(path: Path) -> Mapping[str, Any]:
     return data
 
 
+def _reading_lines(readings: list[dict[str, Any]], words: Any) -> list[str]:
+    lines = []
+    for reading in readings:
+        lines.append(f'  - "{reading["phrase"]}":')
+        for item in reading["read_as"]:
+            close = (
+                f' ({words("free_text_close_spelling")} "{item["matched"]}")'
+                if item["close_spelling"]
+                else ""
+            )
+            lines.append(f"      {words('free_text_read_as')}: {item['words']}{close}")
+        for item in reading["not_present"]:
+            lines.append(f"      {words('free_text_not_present')}: {item['words']}")
+        if reading["negation_unclear"]:
+            lines.append(f"      {words('free_text_negation_unclear')}")
+        if reading["unread"]:
+            lines.append(f"      {words('free_text_unread')}")
+        elif reading["reassurance"]:
+            lines.append(f"      {words('free_text_reassurance')}")
+    return lines
+
+
 def to_text(result: TriageResult, doc: Mapping[str, Any], language: str) -> str:
     """Plain words for people: the level first in capitals, then why, what to do, questions."""
     data = load_triage_data()
@@ -110,6 +132,10 @@ def to_text(result: TriageResult, doc: Mapping[str, Any], language: str) -> str:
         return data.words(key, language)
 
     lines = [str(doc["heading"]), ""]
+    if doc["free_text"]:
+        lines.append(words("free_text_heading") + ":")
+        lines += _reading_lines(doc["free_text"], words)
+        lines.append("")
     lines.append(words("why") + ":")
     for reason in doc["reasons"]:
         lines.append(f"  - {reason['message']} [{reason['code']}; {', '.join(reason['sources'])}]")

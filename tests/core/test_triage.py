@@ -659,6 +659,7 @@ def test_result_to_dict_is_stable_json_in_both_languages() -> None:
         "questions_to_ask",
         "notes",
         "tags",
+        "free_text",
         "patient_fever_threshold",
         "patient_fever_threshold_reason",
         "sources",

@@ -321,6 +321,14 @@ _REQUIRED_TEXT = (
     "patient_threshold_not_reached",
     "age_unknown",
     "typical_window",
+    "free_text_question",
+    "free_text_heading",
+    "free_text_read_as",
+    "free_text_not_present",
+    "free_text_unread",
+    "free_text_reassurance",
+    "free_text_close_spelling",
+    "free_text_negation_unclear",
 )
 
 

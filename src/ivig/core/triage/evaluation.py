@@ -28,6 +28,7 @@ from ivig.core.triage.data import (
     for_comparison,
     load_triage_data,
 )
+from ivig.core.triage.lexicon import PhraseReading, read_free_text
 from ivig.core.triage.report import Report, normalise_symptom
 from ivig.core.triage.result import Reason, TriageResult, format_temperature
 from ivig.core.units import Kind
@@ -64,6 +65,8 @@ class _Evaluation:
     fired: list[_Fired] = field(default_factory=list)
     notes: list[tuple[str, str]] = field(default_factory=list)
     questions: list[str] = field(default_factory=list)
+    readings: tuple[PhraseReading, ...] = ()
+    extra_questions: list[tuple[str, str]] = field(default_factory=list)
 
     def fire(
         self,
@@ -119,8 +122,10 @@ def evaluate(report: Report) -> TriageResult:
     present = ev.present
     symptoms = frozenset(normalise_symptom(s) for s in report.symptoms | report.repeated_symptoms)
     repeated = frozenset(normalise_symptom(s) for s in report.repeated_symptoms)
-    known = sorted(s for s in symptoms if s in data.symptoms)
-    unknown = sorted(s for s in symptoms if s not in data.symptoms)
+    readings, read, unknown = _read_words(data, report, symptoms)
+    ev.readings = readings
+    known = sorted(read | {s for s in symptoms if s in data.symptoms})
+    symptoms = symptoms | frozenset(known) | frozenset(unknown)
     present.update(known)
 
     # Report facts and risk factors (each only ever adds to `present`).
@@ -181,6 +186,14 @@ def evaluate(report: Report) -> TriageResult:
             )
     for name in unknown:
         ev.note("unknown_symptom", name=name)
+    for reading in readings:
+        if reading.unread:
+            ev.extra_questions.append(
+                (
+                    data.words("free_text_question", "en").format(phrase=reading.text),
+                    data.words("free_text_question", "es").format(phrase=reading.text),
+                )
+            )
 
     # Rules: combination rules (data-interpreted), then the engine behaviours.
     frozen_present = frozenset(present)
@@ -204,6 +217,29 @@ def evaluate(report: Report) -> TriageResult:
     if "age_unknown" in present:
         ev.note("age_unknown")
     return _result(ev, level, stop)
+
+
+def _read_words(
+    data: TriageData, report: Report, names: frozenset[str]
+) -> tuple[tuple[PhraseReading, ...], set[str], list[str]]:
+    """Read the free text, and every symptom name that is not a machine name ("had a fit"),
+    with the lexicon. Returns the readings, the symptoms read, and what stays unknown: names
+    not read completely, and unread phrases (each is an unknown symptom: call_doctor, G4)."""
+    readings: list[PhraseReading] = []
+    read: set[str] = set()
+    unknown: list[str] = []
+    for name in sorted(names - set(data.symptoms)):
+        name_readings = read_free_text(name.replace("_", " "))
+        read.update(s for r in name_readings for s in r.symptoms)
+        readings.extend(name_readings)
+        if not name_readings or any(r.unread for r in name_readings):
+            unknown.append(name)
+    for text in report.free_text:
+        text_readings = read_free_text(text)
+        readings.extend(text_readings)
+        read.update(s for r in text_readings for s in r.symptoms)
+        unknown.extend(r.text for r in text_readings if r.unread)
+    return tuple(readings), read, unknown
 
 
 def _risk_factor_facts(data: TriageData, report: Report, present: set[str]) -> None:
@@ -429,11 +465,23 @@ def _result(ev: _Evaluation, level: str, stop: bool) -> TriageResult:
         advice_ids.append(advice_id)
     advice_en = [data.advice[a].en for a in advice_ids]
     advice_es = [data.advice[a].es for a in advice_ids]
-    if not report.symptoms and not report.repeated_symptoms and report.temperature_c is None:
+    if (
+        not report.symptoms
+        and not report.repeated_symptoms
+        and report.temperature_c is None
+        and not any(r.symptoms or r.unread for r in ev.readings)
+    ):
         ev.note("nothing_reported")
     advice_en += [data.words("if_in_doubt", "en"), data.words("disclaimer", "en")]
     advice_es += [data.words("if_in_doubt", "es"), data.words("disclaimer", "es")]
-    question_ids = _dedupe([q for f in fired for q in f.questions] + ev.questions)
+    # A question about a fact (it has a `when`) is asked only while that fact is missing, even
+    # when a rule asks for it: a report that gave the blood group and dose is not asked again.
+    question_ids = [
+        q
+        for q in _dedupe([q for f in fired for q in f.questions] + ev.questions)
+        if not data.questions[q].clauses
+        or any(c.holds(present) for c in data.questions[q].clauses)
+    ]
     tags = frozenset(t for f in fired for t in f.tags)
     notes = _dedupe_pairs(ev.notes)
     return TriageResult(
@@ -443,8 +491,10 @@ def _result(ev: _Evaluation, level: str, stop: bool) -> TriageResult:
         advice_es=tuple(advice_es),
         stop_infusion=stop,
         tags=tags,
-        questions_to_ask=tuple(data.questions[q].en for q in question_ids),
-        questions_to_ask_es=tuple(data.questions[q].es for q in question_ids),
+        questions_to_ask=tuple(data.questions[q].en for q in question_ids)
+        + tuple(q[0] for q in ev.extra_questions),
+        questions_to_ask_es=tuple(data.questions[q].es for q in question_ids)
+        + tuple(q[1] for q in ev.extra_questions),
         within_hours=within_hours,
         infusion_running=running,
         notes_en=tuple(n[0] for n in notes),
@@ -455,6 +505,7 @@ def _result(ev: _Evaluation, level: str, stop: bool) -> TriageResult:
             else format_temperature(report.fever_threshold_c)
         ),
         patient_fever_threshold_reason=report.fever_threshold_reason,
+        readings=ev.readings,
     )
 
 

@@ -60,6 +60,7 @@ class Report:
     repeated_symptoms: frozenset[str] = frozenset()
     fever_threshold_c: Decimal | None = None
     fever_threshold_reason: str | None = None
+    free_text: tuple[str, ...] = ()  # what the person typed, read by the lexicon
 
 
 def normalise_symptom(name: str) -> str:
@@ -69,6 +70,7 @@ def normalise_symptom(name: str) -> str:
 
 REPORT_KEYS = (
     "symptoms",
+    "free_text",
     "repeated_symptoms",
     "infusion_running",
     "hours_since_infusion_end",
@@ -110,6 +112,8 @@ COURSE_KEYS = (
     "notes",
 )
 TOP_KEYS = ("report", "patient", "course", "today")
+MAX_FREE_TEXT = 2000  # characters per free-text entry
+MAX_FREE_TEXT_ENTRIES = 20
 MAX_HOURS = Decimal(24 * 366)
 MAX_TEXT = 200
 
@@ -138,6 +142,26 @@ def _names(p: ProblemCollector, value: object, field: str) -> frozenset[str]:
             continue
         names.add(normalise_symptom(item))
     return frozenset(names)
+
+
+def _free_text(p: ProblemCollector, value: object, field: str) -> tuple[str, ...]:
+    accepted = (
+        f"what the person said, in words (English or Spanish): text, or a list of at most "
+        f"{MAX_FREE_TEXT_ENTRIES} texts of at most {MAX_FREE_TEXT} characters each"
+    )
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, list | tuple) or len(items) > MAX_FREE_TEXT_ENTRIES:
+        p.add(field, value, accepted, "expected text or a short list of texts")
+        return ()
+    texts = []
+    for index, item in enumerate(items):
+        here = field if isinstance(value, str) else f"{field}[{index}]"
+        if not isinstance(item, str) or len(item) > MAX_FREE_TEXT:
+            p.add(here, item, accepted, "expected text of at most the accepted length")
+            continue
+        if item.strip():
+            texts.append(item.strip())
+    return tuple(texts)
 
 
 def _boolean(p: ProblemCollector, value: object, field: str) -> bool | None:
@@ -228,6 +252,7 @@ def report_from_mapping(data: Mapping[str, object]) -> Report:
     today = _date(p, root["today"], "today") if "today" in root else None
 
     symptoms = _names(p, report.get("symptoms", []), "report.symptoms")
+    free_text = _free_text(p, report.get("free_text", []), "report.free_text")
     repeated = _names(p, report.get("repeated_symptoms", []), "report.repeated_symptoms")
     running: bool | None = False
     if "infusion_running" in report:
@@ -281,7 +306,16 @@ def report_from_mapping(data: Mapping[str, object]) -> Report:
         _date(p, report["date"], "report.date") if report.get("date") is not None else None
     )
 
+    age_problems = len(p.problems)
     age_months = _age_months(p, patient, report_date or today)
+    if temperature is not None and age_months is None and len(p.problems) == age_problems:
+        p.add(
+            "patient.age",
+            None,
+            f"{Kind.AGE.value}; or patient.birth_date with report.date (or today)",
+            "needed with a temperature: the fever rules depend on age (a baby under 3 months "
+            "has its own rules, an adult must not be judged by them)",
+        )
     conditions = _conditions(p, patient.get("conditions", []))
     blood_group = None
     if patient.get("blood_group") is not None:
@@ -326,6 +360,7 @@ def report_from_mapping(data: Mapping[str, object]) -> Report:
         repeated_symptoms=repeated,
         fever_threshold_c=threshold,
         fever_threshold_reason=threshold_reason,
+        free_text=free_text,
     )
 
 

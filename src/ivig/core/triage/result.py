@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from ivig.core import units
 from ivig.core.triage.data import LANGUAGES, load_triage_data
+from ivig.core.triage.lexicon import PhraseReading, reading_to_dict
 from ivig.core.triage.report import InputProblem, TriageInputError
 from ivig.core.units import Kind
 
@@ -36,6 +37,7 @@ class TriageResult:
     notes_es: tuple[str, ...] = ()
     patient_fever_threshold: str | None = None
     patient_fever_threshold_reason: str | None = None
+    readings: tuple[PhraseReading, ...] = ()  # what each phrase of free text was read as
 
 
 def format_temperature(temperature_c: Decimal) -> str:
@@ -92,6 +94,7 @@ def result_to_dict(result: TriageResult, language: str = "en") -> dict[str, obje
         ),
         "notes": list(result.notes_es if spanish else result.notes_en),
         "tags": sorted(result.tags),
+        "free_text": [reading_to_dict(r, language) for r in result.readings],
         "patient_fever_threshold": result.patient_fever_threshold,
         "patient_fever_threshold_reason": result.patient_fever_threshold_reason,
         "sources": {key: data.source_line(key) for key in cited},
