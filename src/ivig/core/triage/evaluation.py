@@ -479,8 +479,7 @@ def _result(ev: _Evaluation, level: str, stop: bool) -> TriageResult:
     question_ids = [
         q
         for q in _dedupe([q for f in fired for q in f.questions] + ev.questions)
-        if not data.questions[q].clauses
-        or any(c.holds(present) for c in data.questions[q].clauses)
+        if not data.questions[q].clauses or any(c.holds(present) for c in data.questions[q].clauses)
     ]
     tags = frozenset(t for f in fired for t in f.tags)
     notes = _dedupe_pairs(ev.notes)
