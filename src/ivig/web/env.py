@@ -88,3 +88,27 @@ def secret_key_from_data_dir(data_dir: Path) -> str:
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(key + "\n")
     return key
+
+
+def private_data_dir(path: Path) -> None:
+    """Create the data folder readable by this user only (0700), and tighten an existing one
+    and the files directly in it (0600): it holds the database and the secret key."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if path.stat().st_uid != os.getuid():
+        return  # not ours (e.g. a shared mount): leave its modes to its owner
+    os.chmod(path, 0o700)
+    for child in path.iterdir():
+        if child.is_file() and not child.is_symlink() and child.stat().st_mode & 0o077:
+            os.chmod(child, 0o600)
+
+
+def private_file(path: Path) -> None:
+    """Create the file empty with mode 0600 if it does not exist (SQLite opens it as it is)."""
+    if str(path) in ("", ":memory:") or str(path).startswith("file:"):
+        return
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+    except OSError:
+        return  # e.g. a read-only or missing folder: Django reports the real problem later

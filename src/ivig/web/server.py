@@ -60,6 +60,7 @@ def run(*, host: str, port: int, demo: bool, workers: int) -> None:
                 "worker_class": "sync",
                 "timeout": 60,
                 "accesslog": "-",
+                "logger_class": "ivig.web.logs.GunicornLogger",  # no reset/invite tokens
                 "control_socket_disable": True,
                 "when_ready": when_ready,
             }

@@ -21,6 +21,8 @@ from ivig.web.env import (
     env_path,
     env_secret,
     env_str,
+    private_data_dir,
+    private_file,
     secret_key_from_data_dir,
 )
 
@@ -32,7 +34,7 @@ with (WEB_DIR / "policy.toml").open("rb") as _policy_file:
 # --- Where data lives ----------------------------------------------------------------------------
 # IVIG_DATA_DIR holds the SQLite database, the generated secret key and collected static files.
 DATA_DIR = env_path("IVIG_DATA_DIR", Path.home() / ".local" / "share" / "ivig")
-DATA_DIR.mkdir(parents=True, exist_ok=True)
+private_data_dir(DATA_DIR)  # 0700, its files 0600 (health data; see docs/web.md)
 
 # --- Profile -------------------------------------------------------------------------------------
 PRODUCTION = env_bool("IVIG_PRODUCTION", False)
@@ -117,6 +119,8 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # SQLite gives its -wal and -shm files the database file's mode: create it 0600 first.
+    private_file(Path(DATABASES["default"]["NAME"]))
     # WAL lets readers carry on while one writer writes; IMMEDIATE takes the write lock at the
     # start of a transaction so two writers wait for each other instead of failing midway.
     DATABASES["default"]["CONN_MAX_AGE"] = 0
@@ -239,10 +243,20 @@ if PRODUCTION:
         # Only behind a proxy that sets this header itself (and strips it from clients).
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+# No secrets in logs, and a refused request (403) is one line without a traceback (logs.py).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {
+        "redact_secrets": {"()": "ivig.web.logs.RedactSecrets"},
+        "refused_one_line": {"()": "ivig.web.logs.RefusedOneLine"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["redact_secrets", "refused_one_line"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("IVIG_LOG_LEVEL", "WARNING")},
 }
 
