@@ -39,6 +39,9 @@ def test_login_patient_page_and_language_switch(page, live_server, artifacts_dir
     page.get_by_label("Email address").fill(world.nurse.email)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
+    # Logging in lands on the "today" page (issue 12); the patient list is one link away.
+    page.get_by_role("heading", name="Today").wait_for()
+    page.get_by_role("link", name="All patients").click()
     page.get_by_role("link", name="Lucia Alvarez").click()
     page.wait_for_url(f"**/patients/{world.patient.pk}/")
     assert page.get_by_text("23.456 kg").first.is_visible()
