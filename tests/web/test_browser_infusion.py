@@ -64,7 +64,7 @@ def test_infusion_day_and_72_hour_checkin(page, live_server, artifacts_dir, buil
 
     # vitals in °F and a vial lot
     page.locator("#record-vitals summary").click()
-    page.locator("#id_vitals-temperature").fill("99.5 °F")
+    page.locator("#id_vitals-temperature_0").fill("99.5 °F")
     page.locator("#id_vitals-heart_rate").fill("112")
     page.locator("#record-vitals").get_by_role("button", name="Save").click()
     expect(page.get_by_text("99.5 °F (= 37.5 °C)")).to_be_visible()
@@ -87,7 +87,8 @@ def test_infusion_day_and_72_hour_checkin(page, live_server, artifacts_dir, buil
     # the 72-hour check-in, answered with a fever
     page.get_by_role("link", name="Infusions of").click()
     page.get_by_role("link", name="+48-72 h").click()
-    page.get_by_label("Temperature (°C or °F)").fill("101 °F")
+    page.get_by_label("Temperature (number)").fill("101")
+    page.get_by_label("Temperature unit (°C or °F)").select_option("°F")
     page.get_by_label("Headache, 0 (none) to 10 (worst)").select_option("3")
     page.get_by_role("button", name="Send answers").click()
     expect(page.get_by_role("heading", name="CALL THE CARE TEAM")).to_be_visible()

@@ -162,7 +162,7 @@ def test_corrections_are_new_events_and_nothing_is_edited_or_deleted(nurse, worl
 def test_vitals_in_fahrenheit_and_bad_fields_named(nurse, world, running):
     bad = nurse.post(
         url(world, running, "record/vitals/"),
-        {"vitals-at": at(running, 15), "vitals-temperature": "38", "vitals-spo2": "130"},
+        {"vitals-at": at(running, 15), "vitals-temperature_0": "38", "vitals-spo2": "130"},
     )
     body = bad.content.decode()
     assert "the unit is missing" in body and "oxygen saturation" in body
@@ -171,7 +171,7 @@ def test_vitals_in_fahrenheit_and_bad_fields_named(nurse, world, running):
         url(world, running, "record/vitals/"),
         {
             "vitals-at": at(running, 15),
-            "vitals-temperature": "99.5 °F",
+            "vitals-temperature_0": "99.5 °F",
             "vitals-heart_rate": "110",
             "vitals-blood_pressure": "105/65",
         },
@@ -237,7 +237,7 @@ def test_stopping_the_last_day_plans_the_checkins_and_answers_are_triaged(nurse,
     # answering the 72 h check-in with a fever
     response = nurse.post(
         f"/patients/{world.patient.pk}/checkins/{c72.pk}/",
-        {"temperature": "101 °F", "headache": "2"},
+        {"temperature_0": "101", "temperature_1": "°F", "headache": "2"},
         follow=True,
     )
     answer = c72.answers.get()

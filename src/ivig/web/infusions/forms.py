@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -9,7 +10,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from ivig.core.infusion_checks import CHECKIN_SYMPTOMS, symptom_words
+from ivig.core.infusion_checks import symptom_words
 from ivig.core.triage import load_triage_data
 from ivig.web.forms import RecordTimeField
 
@@ -31,6 +32,77 @@ def time_field(label: Any = None) -> forms.DateTimeField:
 
 def now_local() -> str:
     return timezone.localtime().strftime(TIME_FORMAT)
+
+
+# --- Temperature with a °C/°F choice -------------------------------------------------------------
+
+UNIT_CHOICES = [("°C", "°C"), ("°F", "°F")]
+_HAS_LETTERS = re.compile(r"[^\d\s.,+-]")
+
+
+class TemperatureWidget(forms.MultiWidget):
+    """A number and a °C/°F choice side by side (the choice is remembered for the person)."""
+
+    template_name = "infusions/widgets/temperature.html"
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        widgets = [
+            forms.TextInput(
+                attrs={
+                    "inputmode": "decimal",
+                    "autocomplete": "off",
+                    "size": 8,
+                    "aria-label": _("Temperature (number)"),
+                }
+            ),
+            forms.Select(
+                choices=UNIT_CHOICES, attrs={"aria-label": _("Temperature unit (°C or °F)")}
+            ),
+        ]
+        super().__init__(widgets, attrs)
+
+    def decompress(self, value: Any) -> list[Any]:
+        return [value, None] if value else [None, None]
+
+
+class TemperatureField(forms.MultiValueField):
+    """A temperature as text for the one parser (``units.parse_temperature``). A number
+    without a unit takes the unit chosen next to it; a unit typed in the box ("101.3 F",
+    "38.5c") is read as typed. The value is the text with its unit, e.g. "38.5 °C"."""
+
+    widget = TemperatureWidget
+
+    def __init__(self, **kw: Any) -> None:
+        fields = (
+            forms.CharField(max_length=20, required=False),
+            forms.ChoiceField(choices=UNIT_CHOICES, required=False),
+        )
+        kw.setdefault("required", False)
+        super().__init__(fields, require_all_fields=False, **kw)
+
+    def compress(self, data_list: list[Any]) -> str:
+        if not data_list:
+            return ""
+        number = (data_list[0] or "").strip()
+        unit = data_list[1] if len(data_list) > 1 else ""
+        if not number:
+            return ""
+        # read (and refused with the field named) by the core with the rest of the form
+        return number if _HAS_LETTERS.search(number) else f"{number} {unit or ''}".strip()
+
+
+def temperature_unit_of(form: forms.Form, name: str = "temperature") -> str | None:
+    """The °C/°F the person chose on a bound form (to remember it), or None."""
+    if not form.is_bound or name not in form.fields:
+        return None
+    choice = form.data.get(form.add_prefix(name) + "_1")
+    return choice if choice in dict(UNIT_CHOICES) else None
+
+
+def set_temperature_unit(form: forms.Form, unit: str | None, name: str = "temperature") -> None:
+    """Show the person's remembered unit on an unbound form."""
+    if unit in dict(UNIT_CHOICES) and name in form.fields and not form.is_bound:
+        form.initial[name] = ["", unit]
 
 
 class StartForm(forms.Form):
@@ -140,11 +212,9 @@ class ResumeForm(forms.Form):
 
 class VitalsForm(forms.Form):
     at = time_field()
-    temperature = forms.CharField(
-        label=_("Temperature (°C or °F)"),
-        required=False,
-        max_length=20,
-        help_text=_('With the unit: "37.2 °C" or "99.5 °F".'),
+    temperature = TemperatureField(
+        label=_("Temperature"),
+        help_text=_('Choose °C or °F next to it, or type it: "37.2 °C", "99.5 F", "38.5c".'),
     )
     heart_rate = forms.CharField(label=_("Heart rate (/min)"), required=False, max_length=20)
     blood_pressure = forms.CharField(
@@ -156,12 +226,50 @@ class VitalsForm(forms.Form):
     )
 
 
-def _symptom_choices(names: Any = None) -> list[tuple[str, str]]:
+# Plain words for the triage table's organ groups (the web's headings; the codes are the data's).
+GROUP_WORDS = {
+    "breathing": _("Breathing, throat and chest"),
+    "circulation": _("Heart, colour and fainting"),
+    "neuro": _("Head, sleepiness, fits and weakness"),
+    "skin": _("Skin, lips and face"),
+    "temperature": _("Temperature and chills"),
+    "kidney": _("Urine and fluids"),
+    "blood": _("Blood (dark urine, yellow eyes, pale)"),
+    "limb": _("An arm or a leg"),
+    "gi": _("Stomach and gut"),
+    "general": _("Tiredness and aches"),
+    "site": _("Where the needle goes in"),
+    "metabolic": _("Blood sugar"),
+}
+
+
+def symptom_groups(language: str) -> list[tuple[str, list[tuple[str, str]]]]:
+    """EVERY symptom of the triage table, grouped for people: the emergency signs first (any
+    group), then the rest by body system in the data's order of groups."""
+    data = load_triage_data()
+    symptoms = list(data.symptoms.values())
+    emergency = [s.name for s in symptoms if s.level == "emergency"]
+    groups: list[tuple[str, list[tuple[str, str]]]] = [
+        (str(_("Emergency signs: call emergency services")), symptom_words(emergency, language))
+    ]
+    for code in data.organ_groups:
+        names = [s.name for s in symptoms if s.organ_group == code and s.level != "emergency"]
+        if names:
+            label = GROUP_WORDS.get(code, data.organ_groups[code])
+            groups.append((str(label), symptom_words(names, language)))
+    return groups
+
+
+def _language() -> str:
     from django.utils.translation import get_language
 
-    language = get_language() or "en"
-    data = load_triage_data()
-    return symptom_words(names if names is not None else data.symptoms, language)
+    return "es" if (get_language() or "en").startswith("es") else "en"
+
+
+FREE_TEXT_HELP = _(
+    'In your own words, e.g. "she had a fit and her lips are swollen". Each phrase is read and '
+    "shown with what it was read as, so you can check it."
+)
 
 
 class SymptomForm(forms.Form):
@@ -169,21 +277,25 @@ class SymptomForm(forms.Form):
     symptoms = forms.MultipleChoiceField(
         label=_("What do you see?"), widget=forms.CheckboxSelectMultiple, required=False
     )
-    temperature = forms.CharField(label=_("Temperature (°C or °F)"), required=False, max_length=20)
+    free_text = forms.CharField(
+        label=_("Anything else, in your own words"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=FREE_TEXT_HELP,
+    )
+    temperature = TemperatureField(label=_("Temperature"))
 
     def __init__(self, *args: Any, **kw: Any) -> None:
         super().__init__(*args, **kw)
-        during = [s.name for s in load_triage_data().symptoms.values() if "during" in s.windows] + [
-            "blue_lips_or_skin",
-            "seizure",
-            "confused_or_hard_to_wake",
-        ]
-        self.fields["symptoms"].choices = _symptom_choices(during)  # type: ignore[attr-defined]
+        self.fields["symptoms"].choices = symptom_groups(_language())  # type: ignore[attr-defined]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        if not data.get("symptoms") and not data.get("temperature"):
-            raise forms.ValidationError(_("Tick at least one symptom or give a temperature."))
+        if not data.get("symptoms") and not data.get("temperature") and not data.get("free_text"):
+            raise forms.ValidationError(
+                _("Tick at least one symptom, describe it in words or give a temperature.")
+            )
         return data
 
 
@@ -219,11 +331,16 @@ class CheckInForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         required=False,
     )
-    temperature = forms.CharField(
-        label=_("Temperature (°C or °F)"),
+    free_text = forms.CharField(
+        label=_("Anything else, in your own words"),
         required=False,
-        max_length=20,
-        help_text=_('With the unit: "37.2 °C" or "100.4 °F". Leave empty if not measured.'),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=FREE_TEXT_HELP,
+    )
+    temperature = TemperatureField(
+        label=_("Temperature"),
+        help_text=_("Leave empty if not measured."),
     )
     headache = forms.TypedChoiceField(
         label=_("Headache, 0 (none) to 10 (worst)"),
@@ -234,7 +351,7 @@ class CheckInForm(forms.Form):
 
     def __init__(self, *args: Any, **kw: Any) -> None:
         super().__init__(*args, **kw)
-        self.fields["symptoms"].choices = _symptom_choices(CHECKIN_SYMPTOMS)  # type: ignore[attr-defined]
+        self.fields["symptoms"].choices = symptom_groups(_language())  # type: ignore[attr-defined]
 
 
 class HydrationForm(forms.Form):

@@ -259,3 +259,32 @@ class FluidLimit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.limit} ({self.reason})"
+
+
+class TemperatureUnit(models.TextChoices):
+    CELSIUS = "°C", "°C"
+    FAHRENHEIT = "°F", "°F"
+
+
+class DisplayPreference(models.Model):
+    """What a person last chose on a temperature field (°C or °F), remembered for next time."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="display_preference",
+        verbose_name=_("user"),
+    )
+    temperature_unit = models.CharField(
+        _("temperature unit"),
+        max_length=2,
+        choices=TemperatureUnit.choices,
+        default=TemperatureUnit.CELSIUS,
+    )
+
+    class Meta:
+        verbose_name = _("display preference")
+        verbose_name_plural = _("display preferences")
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.temperature_unit}"

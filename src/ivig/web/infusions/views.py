@@ -32,6 +32,7 @@ from ivig.web.accounts.models import User
 from ivig.web.infusions import forms, records
 from ivig.web.infusions.models import (
     CheckIn,
+    DisplayPreference,
     EventKind,
     FluidLimit,
     HydrationEntry,
@@ -42,6 +43,29 @@ from ivig.web.plans.approval import start_choices
 from ivig.web.plans.models import Approval
 
 WRITE = Action.RECORD_MEASUREMENT
+
+
+def _remembered_unit(request: HttpRequest) -> str | None:
+    """The °C/°F this person chose last on a temperature field (None before the first)."""
+    return (
+        DisplayPreference.objects.filter(user=_user(request))
+        .values_list("temperature_unit", flat=True)
+        .first()
+    )
+
+
+def _remember_unit(request: HttpRequest, form: Any) -> None:
+    """Keep the °C/°F chosen with a temperature that was given, for every temperature field."""
+    unit = forms.temperature_unit_of(form)
+    if unit and form.is_valid() and form.cleaned_data.get("temperature"):
+        DisplayPreference.objects.update_or_create(
+            user=_user(request), defaults={"temperature_unit": unit}
+        )
+
+
+def _with_unit(request: HttpRequest, form: Any) -> Any:
+    forms.set_temperature_unit(form, _remembered_unit(request))
+    return form
 
 
 def _user(request: HttpRequest) -> User:
@@ -253,7 +277,7 @@ def _detail_context(
         "rows": records.timeline(infusion),
         "rate_form": forms.RateForm(initial={"at": now}),
         "event_forms": {
-            kind: form_class(initial={"at": now}, prefix=kind)
+            kind: _with_unit(request, form_class(initial={"at": now}, prefix=kind))
             for kind, form_class in EVENT_FORMS.items()
         },
         "kinds": EventKind,
@@ -420,6 +444,7 @@ def event_create(
         )
         return render(request, "infusions/infusion_detail.html", context)
     at = form.cleaned_data["at"]
+    _remember_unit(request, form)
     with transaction.atomic():
         records.record(infusion, kind, at, data, request.user)
         if kind == EventKind.STOP:
@@ -485,6 +510,8 @@ def _event_data(
         report: dict[str, Any] = {"symptoms": data["symptoms"], "infusion_running": True}
         if data.get("temperature"):
             report["temperature"] = data["temperature"]
+        if data.get("free_text", "").strip():
+            report["free_text"] = data["free_text"].strip()
         try:
             result = records.run_triage(patient, infusion.snapshot, report, _language())
         except TriageInputError as exc:
@@ -499,6 +526,7 @@ def _event_data(
             "symptoms": data["symptoms"],
             "symptom_words": [w for _n, w in symptom_words(data["symptoms"], _language())],
             "temperature": data.get("temperature", ""),
+            "free_text": data.get("free_text", "").strip(),
             "triage": result,
         }
     return data
@@ -613,7 +641,7 @@ def checkin(request: HttpRequest, patient_id: int, checkin_id: int) -> HttpRespo
         patient=patient,
     )
     can_answer = access.can(request.user, patient, WRITE)
-    form = forms.CheckInForm(request.POST or None)
+    form = _with_unit(request, forms.CheckInForm(request.POST or None))
     if request.method == "POST":
         access.check(request.user, patient, WRITE)
         if form.is_valid():
@@ -628,6 +656,8 @@ def checkin(request: HttpRequest, patient_id: int, checkin_id: int) -> HttpRespo
             }
             if form.cleaned_data["temperature"]:
                 report["temperature"] = form.cleaned_data["temperature"]
+            if form.cleaned_data["free_text"].strip():
+                report["free_text"] = form.cleaned_data["free_text"].strip()
             try:
                 result = records.run_triage(patient, item.infusion.snapshot, report, _language())
             except TriageInputError as exc:
@@ -645,6 +675,7 @@ def checkin(request: HttpRequest, patient_id: int, checkin_id: int) -> HttpRespo
                     ],
                 }
                 records.answer_checkin(item, _user(request), kept, result)
+                _remember_unit(request, form)
                 messages.success(request, _("Answers saved."))
                 return redirect("infusions:checkin", patient_id=patient.pk, checkin_id=item.pk)
     answers = item.answer_list()

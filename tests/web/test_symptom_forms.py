@@ -1,0 +1,104 @@
+"""The check-in and during-infusion symptom forms (issue 9 items 2 and 4): every symptom of the
+triage table, grouped by body system with the emergency signs first; a °C/°F choice on every
+temperature field that remembers the person's last choice."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from ivig.core.triage import load_triage_data
+from ivig.web.infusions.models import DisplayPreference, InfusionEvent
+from tests.web.test_infusion_day import _checkin, approve, at, post_start, url
+
+pytestmark = pytest.mark.django_db
+
+
+def offered(body: str, name: str) -> list[str]:
+    return re.findall(rf'name="{name}" value="([a-z0-9_]+)"', body)
+
+
+def test_the_checkin_form_offers_every_symptom_grouped_with_emergencies_first(client, world):
+    client.force_login(world.caregiver)
+    item = _checkin(client, world)
+    body = client.get(f"/patients/{world.patient.pk}/checkins/{item.pk}/").content.decode()
+    data = load_triage_data()
+    values = offered(body, "symptoms")
+    assert sorted(values) == sorted(data.symptoms)  # every symptom, each once
+    emergencies = [n for n in values if data.symptoms[n].level == "emergency"]
+    assert values[: len(emergencies)] == emergencies  # the emergency signs come first
+    for name in ("seizure", "confused_or_hard_to_wake", "face_lip_eye_swelling"):
+        assert name in emergencies
+    assert "Emergency signs: call emergency services" in body
+    assert "Urine and fluids" in body and 'name="free_text"' in body
+
+
+def test_the_during_infusion_form_offers_every_symptom_too(client, world):
+    client.force_login(world.nurse)
+    post_start(client, world, approve(world), day=1)
+    infusion = world.patient.infusions.get()
+    body = client.get(url(world, infusion)).content.decode()
+    assert sorted(offered(body, "symptom-symptoms")) == sorted(load_triage_data().symptoms)
+
+
+def test_a_seizure_ticked_at_a_checkin_is_an_emergency(client, world):
+    client.force_login(world.caregiver)
+    item = _checkin(client, world)
+    response = client.post(
+        f"/patients/{world.patient.pk}/checkins/{item.pk}/",
+        {"symptoms": ["seizure"], "headache": "0"},
+        follow=True,
+    )
+    assert "CALL EMERGENCY SERVICES NOW" in response.content.decode()
+    assert item.answers.get().level == "emergency"
+
+
+def test_the_temperature_unit_is_remembered_for_every_temperature_field(client, world):
+    client.force_login(world.nurse)
+    post_start(client, world, approve(world), day=1)
+    infusion = world.patient.infusions.get()
+    body = client.get(url(world, infusion)).content.decode()
+    assert '<option value="°C" selected>' not in body  # nothing remembered yet
+    client.post(
+        url(world, infusion, "record/vitals/"),
+        {
+            "vitals-at": at(infusion, 15),
+            "vitals-temperature_0": "101.3",
+            "vitals-temperature_1": "°F",
+        },
+    )
+    event = InfusionEvent.objects.get(kind="vitals")
+    assert event.data["temperature"].startswith("101.3 °F")
+    assert DisplayPreference.objects.get(user=world.nurse).temperature_unit == "°F"
+    body = client.get(url(world, infusion)).content.decode()
+    # vitals and symptoms forms both show °F chosen
+    assert body.count('<option value="°F" selected>') == 2
+    # a unit typed in the box wins over the choice: "38.5c" with °F chosen is 38.5 °C
+    client.post(
+        url(world, infusion, "record/vitals/"),
+        {
+            "vitals-at": at(infusion, 20),
+            "vitals-temperature_0": "38.5c",
+            "vitals-temperature_1": "°F",
+        },
+    )
+    latest = InfusionEvent.objects.filter(kind="vitals").latest("pk")
+    assert "38.5" in latest.data["temperature"] and "°C" in latest.data["temperature"]
+    # another person keeps their own choice
+    client.force_login(world.caregiver)
+    item_body = client.get(url(world, infusion)).content.decode()
+    assert '<option value="°F" selected>' not in item_body
+
+
+def test_typed_units_without_the_degree_sign_are_read(client, world):
+    client.force_login(world.nurse)
+    post_start(client, world, approve(world), day=1)
+    infusion = world.patient.infusions.get()
+    for typed in ("101.3 F", "101.3F", "38.5 C", "38.5c", "101.3°f"):
+        response = client.post(
+            url(world, infusion, "record/vitals/"),
+            {"vitals-at": at(infusion, 5), "vitals-temperature_0": typed},
+        )
+        assert response.status_code == 302, typed
+    assert InfusionEvent.objects.filter(kind="vitals").count() == 5
