@@ -76,13 +76,20 @@ def plan(
 
 @app.command()
 def compare(
-    first: Path = typer.Argument(..., help="The doctor's plan file"),
-    second: Path = typer.Argument(..., help="The nurse's pump plan file"),
+    first: Path = typer.Argument(
+        ..., metavar="PRESCRIPTION", help="The prescription (the reference): the doctor's plan"
+    ),
+    second: Path = typer.Argument(
+        ..., metavar="PUMP_PLAN", help="The plan compared with it, e.g. the nurse's pump plan"
+    ),
     format: str = typer.Option("text", "--format", "-f", help="text or json"),
     language: str = typer.Option("en", "--language", help="en or es"),
     today: str | None = typer.Option(None, "--today", help="Date for ages (YYYY-MM-DD)"),
 ) -> None:
-    """Compare two plans step by step. Exit 0: no error differences; 1: errors; 2: bad input."""
+    """Compare a plan with its prescription, step by step. The prescription is the reference:
+    a pump step above the prescribed rate at the same minute is an error; differences that
+    come only from rounding below the pump's 0.1 mL/h or from lb/kg conversion are notes.
+    Exit 0: no error differences; 1: errors; 2: bad input."""
     if format not in ("text", "json"):
         _fail([f"--format: Given: {format!r}. Accepted: text, json."])
     from ivig.core.compare import compare as run_compare

@@ -84,12 +84,15 @@ def test_nurse_total_time_and_dose(seed: Comparison) -> None:
     times = of(seed, "compare_total_time_different")
     # 345.234 min = 5 h 45 min; 234.875 min = 3 h 55 min; shorter second plan → warning.
     assert {f.message for f in times} == {
-        "Day 1 takes 3 h 55 min in the second plan and 5 h 45 min in the first.",
-        "Day 2 takes 3 h 55 min in the second plan and 5 h 45 min in the first.",
+        "Day 1 takes 3 h 55 min in the compared plan and 5 h 45 min in the prescription.",
+        "Day 2 takes 3 h 55 min in the compared plan and 5 h 45 min in the prescription.",
     }
     assert all(f.severity == "warning" for f in times)
-    # 19.96 g vs 20 g a day (44 lb vs 20 kg).
-    assert len(of(seed, "compare_dose_different")) == 2
+    # 19.96 g vs 20 g a day comes only from 44 lb vs 20 kg: a note, not an error (issue 8).
+    assert not of(seed, "compare_dose_different")
+    (note,) = of(seed, "compare_weight_conversion_only")
+    assert note.severity == "info"
+    assert "44 lb = 19.958 kg" in note.message and "19.96 g (199.6 mL) vs 20 g" in note.message
     assert "compare_same" not in {f.code for f in seed.findings}
 
 

@@ -65,3 +65,61 @@ def test_a_62_year_old_is_a_thrombosis_risk_in_plan_checks_checkins_and_fallback
     young = plan_of(ADULT, **PI)
     assert "renal_or_thrombosis_risk" not in codes(young)
     assert "thrombosis" not in risk_tiers(young)
+
+
+# --- Item 2: comparison direction, rounding and lb/kg notes -----------------------------------
+
+SEED = [
+    {"rate": "0.5 mL/kg/h", "minutes": 30},
+    {"rate": "1 mL/kg/h", "minutes": 30},
+    {"rate": "1.5 mL/kg/h", "minutes": 30},
+    {"rate": "2 mL/kg/h"},
+]
+# The nurse's step 3 runs 50 % faster than prescribed (1.5 -> 2.25 mL/kg/h), same minutes.
+NURSE_FASTER = [*SEED[:2], {"rate": "2.25 mL/kg/h", "minutes": 30}, SEED[3]]
+
+
+def compared(a: dict[str, Any], b: dict[str, Any]) -> Any:
+    from ivig.core.compare import compare
+
+    return compare(build_plan(a, today=TODAY), build_plan(b, today=TODAY))
+
+
+def test_a_faster_pump_step_at_the_same_minute_is_an_error() -> None:
+    result = compared(document(), document(titration=NURSE_FASTER))
+    faster = [f for f in result.findings if f.code == "compare_faster"]
+    assert [f.severity for f in faster] == ["error"]
+    assert "From minute 60 to 90 the compared plan runs at 44.9 mL/h" in faster[0].message
+    assert "the prescription runs at 29.9 mL/h" in faster[0].message
+    assert result.has_errors
+    # Slower than prescribed is not "faster".
+    slower = compared(document(titration=NURSE_FASTER), document())
+    assert "compare_faster" not in {f.code for f in slower.findings}
+
+
+def test_lb_vs_kg_of_the_same_child_is_a_note_not_an_error() -> None:
+    result = compared(document(), document({"weight": "20 kg"}))
+    assert not result.has_errors, [f.code for f in result.findings if f.severity == "error"]
+    found = {f.code: f.severity for f in result.findings}
+    assert found["compare_weight_conversion_only"] == "info"
+    assert found["compare_rounding_only"] == "info"
+    assert "compare_dose_different" not in found
+    assert "compare_max_higher" not in found
+    # A real weight difference (21 kg) is still reported.
+    other = compared(document(), document({"weight": "21 kg"}))
+    assert "compare_dose_different" in {f.code for f in other.findings}
+    assert "compare_weight_conversion_only" not in {f.code for f in other.findings}
+
+
+def test_rounding_below_the_pump_precision_is_a_note() -> None:
+    # 9.979 mL/h is programmed as 9.9 (rounded down); a pump plan of 9.95 mL/h typed as 10 mL/h
+    # is 0.021 mL/h above the exact prescription: below the pump's 0.1 mL/h.
+    pump = [{"rate": "10 mL/h", "minutes": 30}, *SEED[1:]]
+    result = compared(document(), document(titration=pump))
+    codes_ = {f.code: f.severity for f in result.findings}
+    assert codes_.get("compare_rounding_only") == "info"
+    assert "compare_faster" not in codes_
+    # 10.1 mL/h is 0.121 mL/h above: an error.
+    pump = [{"rate": "10.1 mL/h", "minutes": 30}, *SEED[1:]]
+    result = compared(document(), document(titration=pump))
+    assert "compare_faster" in {f.code for f in result.findings}

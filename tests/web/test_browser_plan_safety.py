@@ -65,3 +65,40 @@ def test_error_plan_needs_a_reason_to_be_approved(page, live_server, artifacts_d
     expect(page.get_by_text("APPROVED DESPITE 1 ERROR(S)")).to_be_visible()
     expect(page.get_by_text(reason)).to_be_visible()
     page.screenshot(path=str(artifacts_dir / "start-list-override.png"), full_page=True)
+
+
+def test_faster_pump_step_is_an_error_however_the_comparison_is_opened(
+    page, live_server, artifacts_dir, build
+):
+    from ivig.web.plans.approval import approve
+
+    world = build.build_world()
+    rx = PlanVersion.objects.create(
+        patient=world.patient,
+        kind=PlanKind.PRESCRIBED,
+        label="Prescription",
+        order_document=builders.document(),
+        author=world.prescriber,
+    )
+    approve(rx, world.prescriber)
+    faster = [*builders.SEED_STEPS[:2], {"rate": "2.25 mL/kg/h", "minutes": 30}]
+    pump = PlanVersion.objects.create(
+        patient=world.patient,
+        kind=PlanKind.PUMP,
+        label="Pump plan",
+        order_document=builders.document(titration=[*faster, builders.SEED_STEPS[3]]),
+        author=world.nurse,
+    )
+    page.set_viewport_size(PHONE)
+    log_in(page, live_server.url, world.nurse)
+    base = f"{live_server.url}/patients/{world.patient.pk}/plans"
+    page.goto(f"{base}/{pump.pk}/")
+    page.get_by_role("link", name="Compare with the prescription").click()
+    for opened in ("from the pump plan page", "with the plans named in reverse order"):
+        expect(page.get_by_text("Faster than prescribed").first).to_be_visible()
+        span = page.get_by_text("From minute 60 to 90 the compared plan runs at")
+        expect(span.first).to_be_visible()
+        reference = page.locator("dl.compare-who dd").first
+        expect(reference).to_contain_text(f"Prescription #{rx.pk}")
+        page.screenshot(path=str(artifacts_dir / f"compare-{opened[:8]}.png"), full_page=True)
+        page.goto(f"{base}/compare/?first={pump.pk}&second={rx.pk}")

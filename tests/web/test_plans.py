@@ -323,7 +323,7 @@ def test_comparison_flags_the_nurses_faster_plan(client, world, child):
     body = response.content.decode()
     codes = {f["code"] for f in response.context["comparison"]["findings"]}
     assert "compare_faster" in codes and "compare_max_higher" in codes
-    assert "Second plan runs faster" in body
+    assert "Faster than prescribed" in body
     assert 'class="diff"' in body
     assert response.context["first"].kind == "prescribed"
     assert response.context["second"].kind == "pump"

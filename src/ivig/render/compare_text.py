@@ -14,20 +14,24 @@ def _cell(step: dict[str, Any] | None, key: str, places: int) -> str:
 
 
 def to_text(doc: dict[str, Any], first_name: str, second_name: str) -> str:
-    out = [f"Comparison: {first_name} (first) vs {second_name} (second)", ""]
+    out = [
+        f"Comparison: {second_name} (compared plan) against {first_name} "
+        "(prescription, the reference)",
+        "",
+    ]
     out.append(f"Differences ({len(doc['findings'])}):")
     for f in doc["findings"]:
         out.append(f"- {SEVERITY_LABEL[f['severity']]} [{f['code']}] {f['message']}")
     out.append("")
     headers = [
         "step",
-        "1st min",
-        "2nd min",
-        "1st mL/kg/h",
-        "2nd mL/kg/h",
+        "Rx min",
+        "plan min",
+        "Rx mL/kg/h",
+        "plan mL/kg/h",
         "Δ mL/kg/h",
-        "1st mL/h",
-        "2nd mL/h",
+        "Rx mL/h",
+        "plan mL/h",
         "Δ mL/h",
     ]
     rows = []
@@ -54,10 +58,12 @@ def to_text(doc: dict[str, Any], first_name: str, second_name: str) -> str:
     out.append("  ".join(h.rjust(w) for h, w in zip(headers, widths, strict=True)))
     for r in rows:
         out.append("  ".join(c.rjust(w) for c, w in zip(r, widths, strict=True)))
-    for label, key in (("first", "first"), ("second", "second")):
+    out.append("")
+    out.append("Rx = the prescription (reference); plan = the plan compared; Δ = plan − Rx.")
+    for label, key in (("prescription", "first"), ("compared plan", "second")):
         errors = [f for f in doc[key]["findings"] if f["severity"] == "error"]
         if errors:
             out.append("")
-            out.append(f"Errors in the {label} plan itself:")
+            out.append(f"Errors in the {label} itself:")
             out.extend(f"- [{f['code']}] {f['message']}" for f in errors)
     return "\n".join(out) + "\n"

@@ -27,8 +27,16 @@ class ApprovedRecordError(RuntimeError):
 
 
 # What an approval vouches for: none of these may change once a version has an approval.
-APPROVED_COLUMNS = ("patient_id", "kind", "label", "order_document", "author_id", "supersedes_id")
-_LOCKED_UPDATES = {*APPROVED_COLUMNS, "patient", "author", "supersedes"}
+APPROVED_COLUMNS = (
+    "patient_id",
+    "kind",
+    "label",
+    "order_document",
+    "author_id",
+    "supersedes_id",
+    "based_on_id",
+)
+_LOCKED_UPDATES = {*APPROVED_COLUMNS, "patient", "author", "supersedes", "based_on"}
 
 
 class PlanVersionQuerySet(ActiveQuerySet):
@@ -76,6 +84,15 @@ class PlanVersion(models.Model):
         blank=True,
         related_name="superseded_by",
         verbose_name=_("replaces"),
+    )
+    based_on = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="pump_plans",
+        verbose_name=_("prescription it is for"),
+        help_text=_("For a pump plan: the prescription it programs (compared against it)."),
     )
     archived_at = models.DateTimeField(_("archived"), null=True, blank=True)
     archive_reason = models.CharField(_("reason for archiving"), max_length=300, blank=True)

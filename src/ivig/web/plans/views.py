@@ -477,8 +477,87 @@ def plan_approve(request: HttpRequest, patient_id: int, version_id: int) -> Http
 # --- Comparison ----------------------------------------------------------------------------------
 
 
+PRESCRIPTION_KINDS = (PlanKind.PRESCRIBED, PlanKind.AMENDED)
+
+
+def _is_prescription(version: PlanVersion) -> bool:
+    return version.kind in PRESCRIPTION_KINDS
+
+
+def _approval_of(version: PlanVersion) -> Any:
+    approvals = list(version.approvals.all())
+    return approvals[0] if approvals else None
+
+
+def _is_current(version: PlanVersion) -> bool:
+    return not any(v.archived_at is None for v in version.superseded_by.all())
+
+
+def reference_for(pump: PlanVersion, versions: list[PlanVersion]) -> PlanVersion | None:
+    """The prescription a pump plan is compared with: the one it was made from when that is
+    still active; else the latest approval of a current prescription; else the latest approved
+    prescription; else the latest prescription (shown as not approved, never silently)."""
+    if pump.based_on is not None and pump.based_on.archived_at is None:
+        return pump.based_on
+    return reference_for_default(versions)
+
+
+def compare_pair(
+    versions: list[PlanVersion], chosen: list[PlanVersion]
+) -> tuple[PlanVersion | None, PlanVersion | None, bool]:
+    """(reference, compared, reordered). The prescription is always the reference, whatever
+    page opened the comparison and in whatever order the two were named."""
+    pumps = [v for v in versions if not _is_prescription(v)]
+    if len(chosen) >= 2:
+        a, b = chosen[0], chosen[1]
+        if _is_prescription(a) == _is_prescription(b):
+            # Two prescriptions (or two pump plans): the approved one, else the older, leads.
+            def rank(v: PlanVersion) -> tuple[bool, Any, int]:
+                return (_approval_of(v) is None, v.created_at, v.pk)
+
+            ref, other = sorted((a, b), key=rank)
+        else:
+            ref, other = (a, b) if _is_prescription(a) else (b, a)
+        return ref, other, ref != a
+    if len(chosen) == 1:
+        only = chosen[0]
+        if not _is_prescription(only):
+            return reference_for(only, versions), only, False
+        mine = [p for p in pumps if p.based_on_id == only.pk]
+        match = next(iter(mine or pumps), None)
+        if match is None:
+            match = next((v for v in versions if v != only), None)
+        return only, match, False
+    pump = next(iter(pumps), None)
+    if pump is not None:
+        return reference_for(pump, versions), pump, False
+    rx = reference_for_default(versions)
+    return rx, next((v for v in versions if v != rx), None), False
+
+
+def reference_for_default(versions: list[PlanVersion]) -> PlanVersion | None:
+    """The latest approval of a current prescription; else the latest approved prescription;
+    else the latest prescription (shown as not approved)."""
+    rx = [v for v in versions if _is_prescription(v)]  # newest first
+    approved = [v for v in rx if _approval_of(v) is not None]
+    return next(iter([v for v in approved if _is_current(v)] or approved or rx), None)
+
+
+def version_status(version: PlanVersion | None) -> dict[str, Any]:
+    if version is None:
+        return {}
+    return {
+        "approval": _approval_of(version),
+        "current": _is_current(version),
+        "prescription": _is_prescription(version),
+    }
+
+
 @login_required
 def plan_compare(request: HttpRequest, patient_id: int) -> HttpResponse:
+    """Compare a plan with its prescription. The prescription is the reference whichever page
+    opens the comparison: ``?version=N`` (from a plan page), ``?prescription=N&plan=M`` (the
+    form) or the old ``?first=&second=`` links all give the same order."""
     patient = access.get_patient_for_user(request.user, patient_id)
     return render(request, "plans/plan_compare.html", comparison_context(request, patient))
 
@@ -486,23 +565,30 @@ def plan_compare(request: HttpRequest, patient_id: int) -> HttpResponse:
 def comparison_context(
     request: HttpRequest, patient: Patient, language: str | None = None
 ) -> dict[str, Any]:
-    """The two plans chosen (``?first=&second=``, by default the latest prescription and pump
-    plan) and their comparison: shared by the compare page and its printout."""
-    versions = list(patient.plan_versions.active().select_related("author"))
+    """The two plans chosen and their comparison, shared by the compare page and its printout.
+    The prescription is always the reference (``compare_pair``)."""
+    versions = list(
+        patient.plan_versions.active()
+        .select_related("author", "based_on")
+        .prefetch_related("approvals", "superseded_by")
+    )
     by_id = {str(v.pk): v for v in versions}
-
-    def latest(kind: str) -> PlanVersion | None:
-        return next((v for v in versions if v.kind == kind), None)
-
-    first = by_id.get(request.GET.get("first", "")) or latest(PlanKind.PRESCRIBED)
-    second = by_id.get(request.GET.get("second", "")) or latest(PlanKind.PUMP)
-    if second is None or second == first:
-        second = next((v for v in versions if v != first), None)
+    chosen: list[PlanVersion] = []
+    for key in ("prescription", "first", "version", "plan", "second"):
+        found = by_id.get(request.GET.get(key, ""))
+        if found is not None and found not in chosen:
+            chosen.append(found)
+    first, second, reordered = compare_pair(versions, chosen)
+    if second is not None and second == first:
+        second = None
     context: dict[str, Any] = {
         "patient": patient,
         "versions": versions,
         "first": first,
         "second": second,
+        "first_status": version_status(first),
+        "second_status": version_status(second),
+        "reordered": reordered,
         "problems": [],
     }
     if first is not None and second is not None:

@@ -1,0 +1,54 @@
+"""Issue 8 from the command line: each case of the issue, tried again as a new user would."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from tests.core import builders
+from tests.test_cli import TODAY, run, write_json
+
+NURSE_FASTER = [
+    *builders.SEED_STEPS[:2],
+    {"rate": "2.25 mL/kg/h", "minutes": 30},
+    builders.SEED_STEPS[3],
+]
+
+
+def codes(output: str) -> dict[str, str]:
+    return {f["code"]: f["severity"] for f in json.loads(output)["findings"]}
+
+
+def compare(tmp_path: Path, a: dict[str, Any], b: dict[str, Any]) -> Any:
+    return run(
+        "compare",
+        write_json(tmp_path, a, "prescription.json"),
+        write_json(tmp_path, b, "pump.json"),
+        "--format",
+        "json",
+        *TODAY,
+    )
+
+
+def test_cli_faster_pump_step_is_an_error(tmp_path: Path) -> None:
+    r = compare(tmp_path, builders.document(), builders.document(titration=NURSE_FASTER))
+    assert r.exit_code == 1, r.output
+    assert codes(r.stdout)["compare_faster"] == "error"
+
+
+def test_cli_lb_vs_kg_only_is_a_note(tmp_path: Path) -> None:
+    r = compare(tmp_path, builders.document(), builders.document({"weight": "20 kg"}))
+    assert r.exit_code == 0, r.output
+    found = codes(r.stdout)
+    assert found["compare_weight_conversion_only"] == "info"
+    assert "compare_dose_different" not in found
+
+
+def test_cli_text_names_the_prescription_as_reference(tmp_path: Path) -> None:
+    a = write_json(tmp_path, builders.document(), "rx.json")
+    b = write_json(tmp_path, builders.document(titration=NURSE_FASTER), "pump.json")
+    r = run("compare", a, b, *TODAY)
+    assert r.exit_code == 1
+    assert "(prescription, the reference)" in r.stdout
+    assert "Faster than prescribed" in r.stdout or "compare_faster" in r.stdout

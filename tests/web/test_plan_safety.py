@@ -1,0 +1,101 @@
+"""Issue 8 on the web: each case of the issue tried again as a new user would (comparison
+direction, dose and weight plausibility, rounding, form honesty)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.urls import reverse
+
+from ivig.web.plans.approval import approve
+from ivig.web.plans.models import PlanKind, PlanVersion
+from tests.core import builders
+
+pytestmark = pytest.mark.django_db
+
+NURSE_FASTER = [
+    *builders.SEED_STEPS[:2],
+    {"rate": "2.25 mL/kg/h", "minutes": 30},  # 50 % faster than the prescribed 1.5
+    builders.SEED_STEPS[3],
+]
+
+
+def url(name: str, *args: Any) -> str:
+    return reverse(f"plans:{name}", args=args)
+
+
+def version(world: Any, kind: str, label: str, document: dict[str, Any], **kw: Any) -> Any:
+    return PlanVersion.objects.create(
+        patient=world.patient,
+        kind=kind,
+        label=label,
+        order_document=document,
+        author=world.prescriber,
+        **kw,
+    )
+
+
+@pytest.fixture
+def plans(world: Any) -> dict[str, Any]:
+    rx = version(world, PlanKind.PRESCRIBED, "Prescription", builders.document())
+    approve(rx, world.prescriber)
+    # A newer prescription that is only a draft (not approved), then the nurse's pump plan.
+    draft = version(
+        world, PlanKind.PRESCRIBED, "Unapproved draft", builders.document(dose="1 g/kg")
+    )
+    pump = version(
+        world, PlanKind.PUMP, "Pump plan", builders.document(titration=NURSE_FASTER), based_on=rx
+    )
+    return {"rx": rx, "draft": draft, "pump": pump}
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "",  # the plan list's "Compare" button
+        "?version={pump}",  # the pump plan page's link
+        "?first={pump}",  # the old link that put the plans in reverse order
+        "?first={pump}&second={rx}",
+        "?prescription={pump}&plan={rx}",  # the form, filled the wrong way round
+        "?prescription={rx}&plan={pump}",
+    ],
+)
+def test_the_prescription_is_the_reference_however_the_comparison_is_opened(
+    client, world, plans, query
+):
+    client.force_login(world.nurse)
+    ids = {k: v.pk for k, v in plans.items()}
+    response = client.get(url("compare", world.patient.pk) + query.format(**ids))
+    assert response.status_code == 200
+    assert response.context["first"] == plans["rx"]  # the approved one, not the newer draft
+    assert response.context["second"] == plans["pump"]
+    findings = response.context["comparison"]["findings"]
+    faster = [f for f in findings if f["code"] == "compare_faster"]
+    assert faster and all(f["severity"] == "error" for f in faster)
+    assert "From minute 60 to 90" in faster[0]["message"]
+    body = response.content.decode()
+    assert "Faster than prescribed" in body
+
+
+def test_an_unapproved_prescription_is_shown_as_such(client, world):
+    from django.utils import timezone
+
+    world.plan.archived_at = timezone.now()  # the world's own approved plan is out of the way
+    world.plan.save(update_fields=["archived_at"])
+    rx = version(world, PlanKind.PRESCRIBED, "Only a draft", builders.document())
+    version(world, PlanKind.PUMP, "Pump plan", builders.document(titration=NURSE_FASTER))
+    client.force_login(world.nurse)
+    response = client.get(url("compare", world.patient.pk))
+    assert response.context["first"] == rx
+    assert "NOT APPROVED (a draft)" in response.content.decode()
+
+
+def test_lb_vs_kg_only_is_a_note_on_the_web(client, world):
+    rx = version(world, PlanKind.PRESCRIBED, "Prescription", builders.document())
+    version(world, PlanKind.PUMP, "Pump", builders.document({"weight": "20 kg"}), based_on=rx)
+    client.force_login(world.nurse)
+    response = client.get(url("compare", world.patient.pk))
+    findings = {f["code"]: f["severity"] for f in response.context["comparison"]["findings"]}
+    assert "error" not in findings.values(), findings
+    assert findings["compare_weight_conversion_only"] == "info"
