@@ -35,7 +35,7 @@ def test_the_printable_comparison_in_english_and_spanish(client, world, two_plan
     body = client.get(url).content.decode()
     assert "Prescription and pump plan compared" in body
     assert "The first plan is the reference" in body
-    assert "Second plan runs faster" in body and "Nurse (name, signature, time)" in body
+    assert "Faster than prescribed" in body and "Nurse (name, signature, time)" in body
     assert f"entered by {world.nurse}" in body
     assert "<style" not in body and "style=" not in body and "<script" not in body
     spanish = client.get(url + "&lang=es").content.decode()
