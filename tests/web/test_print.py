@@ -69,7 +69,7 @@ def test_print_page_is_html(client: Any, world: Any, child: Any) -> None:
     response = client.get(reverse("plans:print", args=[child.pk, version.pk]))
     assert response.status_code == 200
     body = response.content.decode()
-    assert "<svg" in body and "39.9" in body and "@page" in body
+    assert "<svg" in body and "39.9" in body and "plans/print.css" in body  # no inline style
 
 
 def test_pdf_of_a_broken_stored_order_says_so(client: Any, world: Any) -> None:

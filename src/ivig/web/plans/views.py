@@ -16,6 +16,7 @@ from typing import Any, cast
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.staticfiles import finders
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
@@ -698,10 +699,16 @@ def vitals_schedule(plan_dict: dict[str, Any], language: str = "en") -> list[dic
     return out
 
 
-def _pdf(html: str, filename: str) -> HttpResponse:
-    from weasyprint import HTML  # heavy: import only when a PDF is asked for
+def _pdf(html: str, filename: str, stylesheet: str | None = None) -> HttpResponse:
+    """A PDF of a printout; ``stylesheet`` names a static file (pages carry no inline style)."""
+    from weasyprint import CSS, HTML  # heavy: import only when a PDF is asked for
 
-    pdf = HTML(string=html).write_pdf()
+    sheets = []
+    if stylesheet is not None:
+        path = finders.find(stylesheet)
+        assert isinstance(path, str), stylesheet
+        sheets.append(CSS(filename=path))
+    pdf = HTML(string=html).write_pdf(stylesheets=sheets)
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
@@ -730,7 +737,7 @@ def plan_pdf(request: HttpRequest, patient_id: int, version_id: int) -> HttpResp
     with translation.override(language):
         context = _print_context(request, patient, version, language)
         html = render_to_string("plans/print/plan.html", context, request=request)
-    return _pdf(html, f"ivig-plan-{version.pk}-{language}.pdf")
+    return _pdf(html, f"ivig-plan-{version.pk}-{language}.pdf", "plans/print.css")
 
 
 @login_required
@@ -742,5 +749,5 @@ def blank_chart(request: HttpRequest) -> HttpResponse:
         if request.GET.get("format") == "pdf":
             context["screen"] = False
             html = render_to_string("plans/print/blank_chart.html", context, request=request)
-            return _pdf(html, f"ivig-infusion-chart-{language}.pdf")
+            return _pdf(html, f"ivig-infusion-chart-{language}.pdf", "plans/print.css")
         return render(request, "plans/print/blank_chart.html", context)
