@@ -102,3 +102,45 @@ def test_typed_units_without_the_degree_sign_are_read(client, world):
         )
         assert response.status_code == 302, typed
     assert InfusionEvent.objects.filter(kind="vitals").count() == 5
+
+
+def test_a_checkin_typed_in_words_is_read_and_ends_in_an_emergency(client, world):
+    client.force_login(world.caregiver)
+    item = _checkin(client, world)
+    response = client.post(
+        f"/patients/{world.patient.pk}/checkins/{item.pk}/",
+        {"free_text": "she had a fit and her lips are swollen", "headache": "0"},
+        follow=True,
+    )
+    body = response.content.decode()
+    assert "CALL EMERGENCY SERVICES NOW" in body
+    assert "What your words were read as" in body
+    answer = item.answers.get()
+    assert answer.level == "emergency"
+    read = {r["symptom"] for p in answer.triage["free_text"] for r in p["read_as"]}
+    assert {"seizure", "face_lip_eye_swelling"} <= read
+    assert answer.report["free_text"] == "she had a fit and her lips are swollen"
+
+
+def test_words_during_the_infusion_are_read_and_negation_is_respected(client, world):
+    client.force_login(world.nurse)
+    post_start(client, world, approve(world), day=1)
+    infusion = world.patient.infusions.get()
+    response = client.post(
+        url(world, infusion, "record/symptom/"),
+        {"symptom-at": at(infusion, 10), "symptom-free_text": "no trouble breathing, itchy skin"},
+        follow=True,
+    )
+    event = InfusionEvent.objects.get(kind="symptom")
+    readings = event.data["triage"]["free_text"]
+    assert any(r["not_present"] for r in readings)
+    assert event.data["triage"]["level"] != "emergency"
+    assert "What your words were read as" in response.content.decode()
+    # an unread phrase stays "call the care team" with a question
+    client.post(
+        url(world, infusion, "record/symptom/"),
+        {"symptom-at": at(infusion, 12), "symptom-free_text": "zzqx blorf"},
+    )
+    latest = InfusionEvent.objects.filter(kind="symptom").latest("pk")
+    assert latest.data["triage"]["level"] == "call_doctor"
+    assert latest.data["triage"]["free_text"][0]["unread"]
