@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from functools import cache
 from importlib import resources
@@ -30,7 +30,8 @@ from ivig.core import units
 from ivig.core.catalogue import load_catalogue
 from ivig.core.checks import fmt, rule_citation, rules
 from ivig.core.timeline import tier_age_over_years, timeline_data
-from ivig.core.triage import load_triage_data
+from ivig.core.triage import VitalSigns, load_triage_data
+from ivig.core.triage.vitals import entry_guard
 from ivig.core.units import Kind, QuantityError
 
 # A pump is programmed to 0.1 mL/h: a new rate within half of that of the plan is "the plan".
@@ -301,6 +302,8 @@ class Vitals:
     values: dict[str, str]  # normalised text with units, e.g. {"temperature": "100.4 °F"}
     temperature_c: Decimal | None
     errors: dict[str, str]
+    # The readings as numbers, ready for ivig.core.triage.triage_vitals (only the valid ones).
+    signs: VitalSigns = field(default_factory=VitalSigns)
 
 
 def _whole(pattern: re.Pattern[str], text: str) -> Decimal | None:
@@ -326,33 +329,62 @@ def parse_vitals(raw: Mapping[str, str]) -> Vitals:
                 values["temperature"] = f"{quantity.text} (= {fmt(celsius, 1)} °C)"
         except QuantityError as exc:
             errors["temperature"] = f"{exc.problem}. Accepted: {exc.accepted}"
+    # Entry-error guards (design choice) come from vitals.toml, not from here.
+    heart_rate = breathing_rate = systolic = diastolic = spo2 = None
     if text["heart_rate"]:
+        low, high = _guard("heart_rate")
         number = _whole(_PER_MIN, text["heart_rate"])
-        if number is None or not 20 <= number <= 300:
-            errors["heart_rate"] = "a heart rate per minute between 20 and 300, e.g. 110 /min"
+        if number is None or not low <= number <= high:
+            errors["heart_rate"] = (
+                f"a heart rate per minute between {fmt(low, 0)} and {fmt(high, 0)}, e.g. 110 /min"
+            )
         else:
+            heart_rate = number
             values["heart_rate"] = f"{fmt(number, 0)} /min"
     if text["breathing_rate"]:
+        low, high = _guard("breathing_rate")
         number = _whole(_PER_MIN, text["breathing_rate"])
-        if number is None or not 4 <= number <= 120:
-            errors["breathing_rate"] = "breaths per minute between 4 and 120, e.g. 22 /min"
+        if number is None or not low <= number <= high:
+            errors["breathing_rate"] = (
+                f"breaths per minute between {fmt(low, 0)} and {fmt(high, 0)}, e.g. 22 /min"
+            )
         else:
+            breathing_rate = number
             values["breathing_rate"] = f"{fmt(number, 0)} /min"
     if text["blood_pressure"]:
+        low, _ = _guard("diastolic")
         match = _BP.match(text["blood_pressure"])
-        if not match or not int(match.group(1)) > int(match.group(2)) >= 20:
+        if not match or not int(match.group(1)) > int(match.group(2)) >= low:
             errors["blood_pressure"] = "systolic/diastolic in mmHg, e.g. 105/65 mmHg"
         else:
+            systolic, diastolic = Decimal(match.group(1)), Decimal(match.group(2))
             values["blood_pressure"] = f"{match.group(1)}/{match.group(2)} mmHg"
     if text["spo2"]:
+        low, high = _guard("spo2")
         number = _whole(_PERCENT, text["spo2"])
-        if number is None or not 50 <= number <= 100:
-            errors["spo2"] = "oxygen saturation in % between 50 and 100, e.g. 98 %"
+        if number is None or not low <= number <= high:
+            errors["spo2"] = (
+                f"oxygen saturation in % between {fmt(low, 0)} and {fmt(high, 0)}, e.g. 98 %"
+            )
         else:
+            spo2 = number
             values["spo2"] = f"{fmt(number, 0)} %"
     if not values and not errors:
         errors["__all__"] = "enter at least one reading"
-    return Vitals(values, temperature_c, errors)
+    signs = VitalSigns(
+        temperature_c=temperature_c,
+        heart_rate_per_min=heart_rate,
+        breathing_rate_per_min=breathing_rate,
+        systolic_mmhg=systolic,
+        diastolic_mmhg=diastolic,
+        spo2_percent=spo2,
+    )
+    return Vitals(values, temperature_c, errors, signs)
+
+
+def _guard(measure: str) -> tuple[Decimal, Decimal]:
+    guard = entry_guard(measure)
+    return (guard.lowest or Decimal(0), guard.highest or Decimal("Infinity"))
 
 
 # --- Check-ins after the infusion ----------------------------------------------------------------

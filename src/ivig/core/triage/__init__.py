@@ -24,7 +24,8 @@ from ivig.core.triage.data import (
     load_triage_data,
     parse_triage_data,
 )
-from ivig.core.triage.evaluation import evaluate
+from ivig.core.triage.evaluation import evaluate, triage_vitals
+from ivig.core.triage.lexicon import PhraseReading, read_free_text
 from ivig.core.triage.report import (
     COURSE_KEYS,
     PATIENT_KEYS,
@@ -42,6 +43,7 @@ from ivig.core.triage.result import (
     heading,
     result_to_dict,
 )
+from ivig.core.triage.vitals import VitalSigns, load_vitals_data
 
 __all__ = [
     "COURSE_KEYS",
@@ -53,18 +55,23 @@ __all__ = [
     "CheckIn",
     "CheckInTier",
     "InputProblem",
+    "PhraseReading",
     "Reason",
     "Report",
     "TriageData",
     "TriageDataError",
     "TriageInputError",
     "TriageResult",
+    "VitalSigns",
     "evaluate",
     "format_temperature",
     "heading",
     "load_triage_data",
+    "load_vitals_data",
     "normalise_symptom",
     "parse_triage_data",
+    "read_free_text",
     "report_from_mapping",
     "result_to_dict",
+    "triage_vitals",
 ]

@@ -29,8 +29,9 @@ from ivig.core.triage.data import (
     load_triage_data,
 )
 from ivig.core.triage.lexicon import PhraseReading, read_free_text
-from ivig.core.triage.report import Report, normalise_symptom
+from ivig.core.triage.report import InputProblem, Report, TriageInputError, normalise_symptom
 from ivig.core.triage.result import Reason, TriageResult, format_temperature
+from ivig.core.triage.vitals import VitalSigns, load_vitals_data, vital_findings
 from ivig.core.units import Kind
 
 _HEADACHE_SYMPTOMS = ("mild_headache", "headache_not_settling", "sudden_severe_headache")
@@ -156,6 +157,7 @@ def evaluate(report: Report) -> TriageResult:
 
     # Temperature (section 2) before the combination rules: it sets the fever facts.
     _temperature(ev)
+    _vital_signs(ev)
 
     # Symptoms on their own.
     for name in known:
@@ -217,6 +219,74 @@ def evaluate(report: Report) -> TriageResult:
     if "age_unknown" in present:
         ev.note("age_unknown")
     return _result(ev, level, stop)
+
+
+def _vital_signs(ev: _Evaluation) -> None:
+    """Heart rate, breathing rate, blood pressure and SpO2 against the cited bands for the age
+    (vitals.toml). Without an age nothing can be judged: the age question is asked (G4)."""
+    signs = ev.report.vitals
+    if signs is None or not signs.any_banded():
+        return
+    age = ev.report.age_months
+    if age is None:
+        data = load_vitals_data()
+        ev.notes.append(
+            tuple(  # type: ignore[arg-type]
+                f"{data.text['age_needed'][lang]}" for lang in ("en", "es")
+            )
+        )
+        return
+    findings, notes = vital_findings(signs, age, ev.report.baseline_systolic_mmhg)
+    for finding in findings:
+        ev.fire(finding.code, finding.level, finding.en, finding.es, finding.sources)
+    ev.notes.extend(notes)
+
+
+def triage_vitals(
+    vitals: VitalSigns,
+    age_months: Decimal | None,
+    *,
+    during_infusion: bool,
+    hours_since_infusion_end: Decimal | None = None,
+    baseline_systolic_mmhg: Decimal | None = None,
+    conditions: frozenset[str] = frozenset(),
+    indication: str | None = None,
+    fever_threshold_c: Decimal | None = None,
+    fever_threshold_reason: str | None = None,
+) -> TriageResult:
+    """Triage one set of recorded vital signs (pure; the web calls it as a reading is saved).
+
+    A temperature is a fever report under the same temperature rules as a symptom report
+    (while the infusion runs, "tell the nurse now"; an emergency stops it); heart rate,
+    breathing rate, blood pressure and SpO2 are compared with the cited age bands of
+    vitals.toml ("no cited bound" is said where none exists). The age is required: without it
+    a :class:`TriageInputError` names the field ``age``."""
+    if age_months is None and (vitals.temperature_c is not None or vitals.any_banded()):
+        data = load_vitals_data()
+        raise TriageInputError(
+            [
+                InputProblem(
+                    "age",
+                    None,
+                    data.text["age_needed"]["en"],
+                    "needed to judge vital signs (the bounds and fever rules depend on age)",
+                )
+            ]
+        )
+    report = Report(
+        infusion_running=during_infusion,
+        hours_since_infusion_end=None if during_infusion else hours_since_infusion_end,
+        temperature_c=vitals.temperature_c,
+        temperature_route=vitals.temperature_route,
+        age_months=age_months,
+        conditions=conditions,
+        indication=indication,
+        fever_threshold_c=fever_threshold_c,
+        fever_threshold_reason=fever_threshold_reason,
+        vitals=vitals,
+        baseline_systolic_mmhg=baseline_systolic_mmhg,
+    )
+    return evaluate(report)
 
 
 def _read_words(
@@ -469,6 +539,7 @@ def _result(ev: _Evaluation, level: str, stop: bool) -> TriageResult:
         not report.symptoms
         and not report.repeated_symptoms
         and report.temperature_c is None
+        and not (report.vitals is not None and report.vitals.any_banded())
         and not any(r.symptoms or r.unread for r in ev.readings)
     ):
         ev.note("nothing_reported")

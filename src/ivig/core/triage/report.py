@@ -20,6 +20,7 @@ from ivig.core.triage.data import (
     for_comparison,
     load_triage_data,
 )
+from ivig.core.triage.vitals import VitalSigns
 from ivig.core.units import Kind
 from ivig.core.vocabulary import BLOOD_GROUPS, CONDITIONS
 
@@ -61,6 +62,8 @@ class Report:
     fever_threshold_c: Decimal | None = None
     fever_threshold_reason: str | None = None
     free_text: tuple[str, ...] = ()  # what the person typed, read by the lexicon
+    vitals: VitalSigns | None = None  # heart rate, breathing rate, blood pressure, SpO2
+    baseline_systolic_mmhg: Decimal | None = None  # the pre-infusion reading, when known
 
 
 def normalise_symptom(name: str) -> str:

@@ -9,6 +9,7 @@ from ivig.core import units
 from ivig.core.triage.data import LANGUAGES, load_triage_data
 from ivig.core.triage.lexicon import PhraseReading, reading_to_dict
 from ivig.core.triage.report import InputProblem, TriageInputError
+from ivig.core.triage.vitals import load_vitals_data
 from ivig.core.units import Kind
 
 
@@ -47,6 +48,13 @@ def format_temperature(temperature_c: Decimal) -> str:
     c = units.round_half_up(temperature_c, 1)
     f = units.round_half_up(fahrenheit, 1)
     return f"{c} °C / {f} °F"
+
+
+def _source_line(key: str) -> str:
+    data = load_triage_data()
+    if key in data.sources:
+        return data.source_line(key)
+    return load_vitals_data().source_line(key)
 
 
 def heading(result: TriageResult, language: str = "en") -> str:
@@ -97,7 +105,7 @@ def result_to_dict(result: TriageResult, language: str = "en") -> dict[str, obje
         "free_text": [reading_to_dict(r, language) for r in result.readings],
         "patient_fever_threshold": result.patient_fever_threshold,
         "patient_fever_threshold_reason": result.patient_fever_threshold_reason,
-        "sources": {key: data.source_line(key) for key in cited},
+        "sources": {key: _source_line(key) for key in cited},
         "disclaimer": data.words("disclaimer", language),
         "if_in_doubt": data.words("if_in_doubt", language),
         "language": language,
