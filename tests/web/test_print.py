@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -79,22 +81,41 @@ def test_pdf_of_a_broken_stored_order_says_so(client: Any, world: Any) -> None:
     assert "cannot be computed" in pdf_text(response.content)
 
 
+@pytest.mark.parametrize("paper", ["a4", "letter"])
 @pytest.mark.parametrize("language", ["en", "es"])
-def test_blank_chart(client: Any, world: Any, language: str, artifacts_dir: Path) -> None:
-    client.force_login(world.stranger)  # any logged-in person: it holds no patient data
-    url = reverse("plans:blank_chart") + f"?lang={language}&format=pdf"
+def test_blank_chart(client: Any, language: str, paper: str, artifacts_dir: Path) -> None:
+    # No login: the chart holds no patient data.
+    url = reverse("plans:blank_chart") + f"?lang={language}&format=pdf&paper={paper}"
     response = client.get(url)
     assert response.content.startswith(b"%PDF")
-    (artifacts_dir / f"blank-chart-{language}.pdf").write_bytes(response.content)
+    path = artifacts_dir / f"blank-chart-{language}-{paper}.pdf"
+    path.write_bytes(response.content)
+    reader = PdfReader(io.BytesIO(response.content))
+    assert len(reader.pages) == 1, "the chart fits one page"
+    width_pt = float(reader.pages[0].mediabox.width)
+    assert round(width_pt) == (612 if paper == "letter" else 595)
     text = pdf_text(response.content)
     assert "g/kg" in text
     if language == "es":
         assert "libras × 0,454" in text and "2 mg por kg" in text and "Marca de IgIV" in text
+        assert "máximo de 2 mL/kg/h en la primera infusión" in text
+        assert "Plan del médico" in text and "Plan de la bomba" in text
     else:
         assert "pounds × 0.454" in text and "it means 2 g/kg" in text
-        assert text.count("After ___ min increase to") == 5
+        assert "maximum of 2 mL/kg/h for a first infusion" in text
+        assert "Doctor's plan" in text and "Nurse's pump plan" in text
+        assert text.count("Increase ") >= 5
+        assert "Blood pressure" in text and "30 to 60 minutes before" in text
+        assert "15 minutes after the start" in text
+    if shutil.which("pdftoppm"):
+        out = artifacts_dir / f"blank-chart-{language}-{paper}"
+        subprocess.run(["pdftoppm", "-png", "-r", "60", str(path), str(out)], check=True)
 
 
-def test_blank_chart_needs_a_login(client: Any) -> None:
+def test_blank_chart_is_open_without_login_and_linked_from_login(client: Any, world: Any) -> None:
     response = client.get(reverse("plans:blank_chart"))
-    assert response.status_code == 302 and "/login/" in response["Location"]
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "style=" not in body and "<style" not in body
+    login = client.get(reverse("accounts:login")).content.decode()
+    assert reverse("plans:blank_chart") in login

@@ -35,6 +35,7 @@ PUBLIC = {
     "accounts:password_reset_confirm",
     "accounts:password_reset_complete",
     "accounts:invite",
+    "plans:blank_chart",  # the blank family chart: no patient data (issue 11)
     "set_language",
     "healthz",
     "static",

@@ -654,6 +654,23 @@ def print_words(language: str) -> dict[str, Any]:
         "pounds_note": chart["pounds_note_es" if es else "pounds_note_en"],
         "increase_rows": range(1, int(chart["increase_rows"]) + 1),
         "chart_source": _cite(chart["source"]),
+        "first_infusion_advice": chart[
+            "first_infusion_advice_es" if es else "first_infusion_advice_en"
+        ],
+        "premedication_timing": chart[
+            "premedication_timing_es" if es else "premedication_timing_en"
+        ],
+        "premedication_timing_source": _cite(chart["premedication_timing_source"]),
+        "vitals_moments": [
+            data["vitals"][key][language].format(time="__:__", rate="___")
+            for key in (
+                "before",
+                "at_15",
+                *(["rate_change"] * int(chart["increase_rows"])),
+                "end",
+                "after",
+            )
+        ],
     }
 
 
@@ -740,14 +757,23 @@ def plan_pdf(request: HttpRequest, patient_id: int, version_id: int) -> HttpResp
     return _pdf(html, f"ivig-plan-{version.pk}-{language}.pdf", "plans/print.css")
 
 
-@login_required
 def blank_chart(request: HttpRequest) -> HttpResponse:
-    """The family's paper chart (the seed's), blank, in English or Spanish; no patient data."""
+    """The family's paper chart (the seed's), blank, in English or Spanish, A4 or Letter, on one
+    page. Open without a login: it holds no patient data (linked from the login page)."""
+    from ivig.web.plans.family_views import pdf_response
+
     language = _language(request)
+    letter = request.GET.get("paper") == "letter"
     with translation.override(language):
-        context = {"language": language, "words": print_words(language), "screen": True}
+        context = {
+            "language": language,
+            "words": print_words(language),
+            "screen": True,
+            "letter": letter,
+        }
         if request.GET.get("format") == "pdf":
             context["screen"] = False
             html = render_to_string("plans/print/blank_chart.html", context, request=request)
-            return _pdf(html, f"ivig-infusion-chart-{language}.pdf", "plans/print.css")
+            paper = "letter" if letter else "a4"
+            return pdf_response(html, f"ivig-infusion-chart-{language}-{paper}.pdf")
         return render(request, "plans/print/blank_chart.html", context)
