@@ -144,3 +144,21 @@ def test_words_during_the_infusion_are_read_and_negation_is_respected(client, wo
     latest = InfusionEvent.objects.filter(kind="symptom").latest("pk")
     assert latest.data["triage"]["level"] == "call_doctor"
     assert latest.data["triage"]["free_text"][0]["unread"]
+
+
+def test_the_checkin_in_spanish_groups_reads_spanish_words_and_is_all_translated(client, world):
+    from django.urls import reverse
+
+    client.force_login(world.caregiver)
+    item = _checkin(client, world)
+    client.post(reverse("set_language"), {"language": "es", "next": "/"})
+    address = f"/patients/{world.patient.pk}/checkins/{item.pk}/"
+    body = client.get(address).content.decode()
+    assert "Signos de emergencia: llame a emergencias" in body
+    assert "Algo más, con sus propias palabras" in body and "Orina y líquidos" in body
+    response = client.post(
+        address, {"free_text": "tuvo una convulsión", "headache": "0"}, follow=True
+    )
+    body = response.content.decode()
+    assert "Cómo se entendieron sus palabras" in body
+    assert item.answers.get().level == "emergency"

@@ -174,6 +174,10 @@ class EntryBound:
     bound_ml: Decimal
     rule: str
     design_choice: bool
+    rule_es: str = ""
+
+    def words(self, language: str = "en") -> str:
+        return self.rule_es if language == "es" and self.rule_es else self.rule
 
 
 def single_entry_bound_ml(weight_kg: Decimal | None) -> EntryBound:
@@ -182,11 +186,15 @@ def single_entry_bound_ml(weight_kg: Decimal | None) -> EntryBound:
     if weight_kg is None or weight_kg <= 0:
         return EntryBound(
             Decimal(str(section["without_weight_ml"])),
-            "weight unknown: fixed bound",
+            str(section["without_weight_en"]),
             bool(section["design_choice"]),
+            str(section["without_weight_es"]),
         )
     return EntryBound(
-        holliday_segar_ml_day(weight_kg), str(section["rule"]), bool(section["design_choice"])
+        holliday_segar_ml_day(weight_kg),
+        str(section["rule"]),
+        bool(section["design_choice"]),
+        str(section["rule_es"]),
     )
 
 

@@ -744,7 +744,7 @@ def hydration(request: HttpRequest, patient_id: int) -> HttpResponse:
                     % {
                         "volume": fmt(volume_ml, 0),
                         "bound": fmt(bound.bound_ml, 0),
-                        "rule": bound.rule,
+                        "rule": bound.words(_language()),
                     },
                 )
             else:
