@@ -15,7 +15,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from ivig.core import triage
+from ivig.core import triage, units
 from ivig.core.checks import fmt
 from ivig.core.infusion_checks import (
     checkin_schedule,
@@ -92,6 +92,36 @@ def run_triage(
             raise
         parsed = triage.report_from_mapping({"report": report, "today": today})
     result = triage.evaluate(parsed)
+    return triage.result_to_dict(result, "es" if language.startswith("es") else "en")
+
+
+def run_vitals_triage(
+    patient: Patient, infusion: Infusion, signs: triage.VitalSigns, at: datetime, language: str
+) -> dict[str, Any]:
+    """Triage vital signs as they are recorded (``triage.triage_vitals``): a temperature is a
+    fever report under the same rules as a symptom report ("tell the nurse now" while the
+    infusion runs); heart rate, breathing rate, blood pressure and SpO2 against the cited age
+    bands. The first systolic pressure recorded in this infusion is the baseline for a fall."""
+    age_years = units.years_between(patient.birth_date, timezone.localtime(at).date())
+    running = infusion.ended_at is None or at <= infusion.ended_at
+    hours_after = None
+    if not running and infusion.ended_at is not None:
+        hours_after = Decimal(str((at - infusion.ended_at).total_seconds() / 3600))
+    baseline = None
+    for event in infusion.current_events():
+        systolic = (event.data.get("signs") or {}).get("systolic_mmhg")
+        if event.kind == EventKind.VITALS and systolic:
+            baseline = Decimal(str(systolic))
+            break
+    result = triage.triage_vitals(
+        signs,
+        units.months_from_years(age_years),
+        during_infusion=running,
+        hours_since_infusion_end=hours_after,
+        baseline_systolic_mmhg=baseline,
+        conditions=frozenset(patient.conditions),
+        indication=(infusion.snapshot.get("course") or {}).get("indication"),
+    )
     return triage.result_to_dict(result, "es" if language.startswith("es") else "en")
 
 
@@ -414,7 +444,19 @@ def summarise(infusion: Infusion) -> InfusionSummary:
         }
         for e in events
         if e.kind == EventKind.SYMPTOM
+    ] + [
+        # vital signs beyond a cited bound or a fever are reactions too
+        {
+            "at": e.at,
+            "symptoms": [str(v) for k, v in e.data.items() if k not in ("signs", "triage") and v],
+            "level": e.data["triage"].get("level", ""),
+            "heading": e.data["triage"].get("heading", ""),
+        }
+        for e in events
+        if e.kind == EventKind.VITALS
+        and (e.data.get("triage") or {}).get("level") in ("call_doctor", "emergency")
     ]
+    reactions.sort(key=lambda r: r["at"])
     stops = [e for e in events if e.kind == EventKind.STOP]
     stop_data = stops[-1].data if stops else {}
     return InfusionSummary(

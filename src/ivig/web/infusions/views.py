@@ -259,7 +259,12 @@ def _detail_context(
     events = list(infusion.events.select_related("recorded_by", "corrects").order_by("at", "pk"))
     corrected = {e.corrects_id for e in events if e.corrects_id}
     current = [e for e in events if e.pk not in corrected and e.kind != EventKind.CORRECTION]
-    symptom_events = [e for e in current if e.kind == EventKind.SYMPTOM]
+    # the latest triage of a symptom report or of vital signs (both are triaged when recorded)
+    symptom_events = [
+        e
+        for e in current
+        if e.kind in (EventKind.SYMPTOM, EventKind.VITALS) and e.data.get("triage")
+    ]
     snapshot = infusion.snapshot
     day: dict[str, Any] = next(
         (d for d in snapshot.get("days", []) if d.get("day") == infusion.day), {}
@@ -480,7 +485,22 @@ def _event_data(
         vitals = parse_vitals({k: str(v) for k, v in data.items()})
         for name, message in vitals.errors.items():
             form.add_error(None if name == "__all__" else name, message)
-        return None if vitals.errors else dict(vitals.values)
+        if vitals.errors:
+            return None
+        try:
+            result = records.run_vitals_triage(
+                patient, infusion, vitals.signs, form.cleaned_data["at"], _language()
+            )
+        except TriageInputError as exc:
+            for problem in exc.problems:
+                form.add_error(None, f"{problem.problem}. {_('Accepted:')} {problem.accepted}")
+            return None
+        signs = {
+            name: str(value)
+            for name, value in vars(vitals.signs).items()
+            if isinstance(value, Decimal)
+        }
+        return {**vitals.values, "signs": signs, "triage": result}
     if kind == EventKind.VIAL:
         data["expiry"] = data["expiry"].isoformat()
         if data["expiry"] < timezone.localdate().isoformat():
