@@ -573,3 +573,12 @@ def test_a_symptom_without_words_is_refused_at_load() -> None:
     split = text.replace('"tose sangre",', '"tose y sangre",', 1)
     with pytest.raises(TriageDataError, match="splits phrases"):
         parse_lexicon(split, load_triage_data())
+
+
+def test_words_carried_over_only_when_a_phrase_spans_them() -> None:
+    lips, face = read_free_text("swollen lips and face")
+    assert face.symptoms == ("face_lip_eye_swelling",) and not face.unread
+    wheeze, thing = read_free_text("wheezng, the thingy")
+    assert wheeze.symptoms == ("wheeze_or_noisy_breathing",)
+    assert thing.unread and not thing.symptoms
+    assert lips.symptoms == ("face_lip_eye_swelling",)

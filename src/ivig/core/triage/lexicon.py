@@ -271,24 +271,30 @@ def read_free_text(text: str, language: str = "en") -> tuple[PhraseReading, ...]
     for phrase in split_phrases(head, lexicon):
         reading = read_phrase(phrase, lexicon)
         if reading.unread and readings and readings[-1].matches:
-            # "swollen lips and face": read "face" with the words before "lips" ("swollen face").
-            previous = readings[-1]
-            lead = previous.text.split()[: max(1, len(previous.text.split()) - 1)]
-            joined = read_phrase(" ".join([*lead, phrase]), lexicon)
-            if joined.symptoms and not joined.unread:
-                reading = PhraseReading(
-                    phrase,
-                    joined.symptoms,
-                    joined.not_present,
-                    joined.matches,
-                    joined.negation_unclear,
-                    False,
-                    False,
-                )
+            reading = _with_leading_words(readings[-1], phrase, reading, lexicon)
         readings.append(reading)
     if normalise_text(rest):
         readings.append(PhraseReading(rest[:200] + "…", (), (), (), False, False, True))
     return tuple(readings)
+
+
+def _with_leading_words(
+    previous: PhraseReading, phrase: str, reading: PhraseReading, lexicon: Lexicon
+) -> PhraseReading:
+    """ "swollen lips and face": an unread "face" is read with the words before "lips"
+    ("swollen face"), but only when a match spans those words and this phrase."""
+    lead = previous.text.split()[:-1]
+    if not lead:
+        return reading
+    joined = read_phrase(" ".join([*lead, phrase]), lexicon)
+    lead_tokens = len(tokens(" ".join(lead)))
+    spanning = [m for m in joined.matches if m.start < lead_tokens < m.end and not m.negated]
+    if not spanning or joined.unread:
+        return reading
+    symptoms = tuple(_dedupe(m.symptom for m in spanning))
+    return PhraseReading(
+        phrase, symptoms, (), tuple(spanning), joined.negation_unclear, False, False
+    )
 
 
 def read_phrase(phrase: str, lexicon: Lexicon | None = None) -> PhraseReading:
