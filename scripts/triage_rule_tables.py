@@ -109,7 +109,9 @@ def rule_tables(data: TriageData) -> str:
     out += ["| name | set by | sources | note |", "|---|---|---|---|"]
     for f in data.risk_factors.values():
         bits = sorted(f.conditions) + [f"indication {i}" for i in sorted(f.indications)]
-        bits += [f"age > {f.age_over_years} years"] if f.age_over_years else []
+        if f.age_over_years is not None:
+            where = f" (rules.toml [{f.age_over_rule}])" if f.age_over_rule else ""
+            bits.append(f"age > {f.age_over_years.normalize():f} years{where}")
         bits += [f"symptom {s}" for s in sorted(f.symptoms)]
         out.append(
             f"| `{f.name}` | {', '.join(bits)} | {'; '.join(f.sources)} | "

@@ -895,3 +895,21 @@ def test_docs_rule_tables_are_generated_from_the_current_data() -> None:
     assert module.replace_tables(docs, module.rule_tables(DATA)) == docs, (
         "docs/triage.md is out of date: run python scripts/triage_rule_tables.py --write"
     )
+
+
+def test_thrombosis_advanced_age_is_the_one_threshold_of_rules_toml() -> None:
+    from ivig.core.checks import age_over_years
+
+    factor = DATA.risk_factors["thrombosis_risk"]
+    assert factor.age_over_rule == "thrombosis_advanced_age"
+    assert factor.age_over_years == age_over_years("thrombosis_advanced_age")
+    assert "age_over_years" not in _data_text().split("[risk_factors.thrombosis_risk]")[1][:600]
+    assert DATA.risk_factors["renal_risk"].age_over_rule == "renal_risk"
+
+
+def test_an_unknown_rules_section_for_an_age_is_refused_at_load() -> None:
+    text = _data_text().replace(
+        'age_over_rule = "thrombosis_advanced_age"', 'age_over_rule = "no_such_rule"', 1
+    )
+    with pytest.raises(TriageDataError, match="no_such_rule"):
+        parse_triage_data(text)

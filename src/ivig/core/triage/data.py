@@ -171,6 +171,7 @@ class RiskFactor:
     indications: frozenset[str]
     symptoms: frozenset[str]
     age_over_years: Decimal | None
+    age_over_rule: str | None  # the rules.toml section the age comes from (one threshold)
     sources: tuple[str, ...]
     conservative: bool
     note: str
@@ -501,13 +502,22 @@ def _parse_data(raw: Mapping[str, Any]) -> TriageData:
         where = f"risk_factors.{name}"
         t = r.table(value, where)
         age = t.get("age_over_years")
+        age_rule = t.get("age_over_rule")
+        age_over: Decimal | None = None
+        if age is not None and age_rule is not None:
+            r.fail(where, "give age_over_years or age_over_rule, not both")
+        elif age_rule is not None:
+            age_over = _rules_age_over_years(r, str(age_rule), f"{where}.age_over_rule")
+        elif age is not None:
+            age_over = r.number(age, f"{where}.age_over_years")
         factor = RiskFactor(
             name=name,
             en=r.text(t, "en", where),
             conditions=frozenset(r.strings(t, "conditions", where)),
             indications=frozenset(r.strings(t, "indications", where)),
             symptoms=frozenset(r.strings(t, "symptoms", where)),
-            age_over_years=None if age is None else r.number(age, f"{where}.age_over_years"),
+            age_over_years=age_over,
+            age_over_rule=None if age_rule is None else str(age_rule),
             sources=cite(where, r.strings(t, "sources", where)),
             conservative=r.flag(t, "conservative", where),
             note=r.text(t, "note", where, default=""),
@@ -809,6 +819,17 @@ def _checkin_tiers(
         if name not in tiers:
             r.fail("checkins.tiers", f"missing tier {name!r}")
     return tiers
+
+
+def _rules_age_over_years(r: _DataReader, section: str, where: str) -> Decimal | None:
+    """An age threshold kept once, in rules.toml (e.g. [thrombosis_advanced_age], > 60 years,
+    shared with the plan checks and the check-in tiers): never a second copy here."""
+    from ivig.core.checks import age_over_years, rules
+
+    if section not in rules() or "age_over" not in rules()[section]:
+        r.fail(where, f"rules.toml has no section [{section}] with age_over")
+        return None
+    return age_over_years(section)
 
 
 @lru_cache(maxsize=1)
