@@ -37,6 +37,17 @@ def _fast_password_hasher(settings: Any) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _static_files_from_the_apps(settings: Any) -> None:
+    """Plain static names found in the apps, as in a development checkout: the hashed,
+    compressed files need ``collectstatic`` (seconds), which ``ivig serve`` runs and
+    tests/web/test_serve.py checks for real."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
 # --- builders --------------------------------------------------------------------------------
 
 

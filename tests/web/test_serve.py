@@ -38,11 +38,14 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
-def _get(url: str) -> tuple[int, dict[str, str], str]:
+def _get(url: str, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], str]:
     opener = urllib.request.build_opener(_NoRedirect)
     try:
-        with opener.open(url, timeout=10) as response:
-            return response.status, dict(response.headers), response.read().decode()
+        request = urllib.request.Request(url, headers=headers or {})
+        with opener.open(request, timeout=10) as response:
+            raw = response.read()
+            body = raw.decode() if "Content-Encoding" not in response.headers else ""
+            return response.status, dict(response.headers), body
     except urllib.error.HTTPError as error:
         return error.code, dict(error.headers), error.read().decode()
 
@@ -84,6 +87,19 @@ def test_ivig_serve_demo_runs_with_debug_off(tmp_path: Path):
         assert status == 200 and "Email address" in body
         status, headers, body = _get(base + "/static/ivig/site.css")
         assert status == 200 and headers["Content-Type"].startswith("text/css")
+        # Collected by `ivig serve`: hashed names, sent compressed and cached for a year.
+        _, _, login_page = _get(base + "/accounts/login/")
+        css = re.search(r'href="(/static/ivig/site\.[0-9a-f]{12}\.css)"', login_page)
+        icon = re.search(r'href="(/static/ivig/favicon\.[0-9a-f]{12}\.svg)"', login_page)
+        assert css and icon, login_page
+        for encoding in ("br", "gzip"):
+            status, headers, _ = _get(base + css.group(1), {"Accept-Encoding": encoding})
+            assert status == 200 and headers["Content-Encoding"] == encoding
+            assert "immutable" in headers["Cache-Control"]
+        status, headers, _ = _get(base + "/favicon.ico")
+        assert status == 302 and headers["Location"] == icon.group(1)
+        status, headers, _ = _get(base + "/accounts/login/", {"Accept-Encoding": "gzip"})
+        assert status == 200 and headers["Content-Encoding"] == "gzip"
         status, _, body = _get(base + "/no-such-page/")
         assert status == 404 and "Not found" in body and "Traceback" not in body
         assert _get(base + "/healthz/")[0] == 200

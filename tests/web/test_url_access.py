@@ -38,6 +38,7 @@ PUBLIC = {
     "plans:blank_chart",  # the blank family chart: no patient data (issue 11)
     "set_language",
     "healthz",
+    "favicon",
     "static",
     "admin:login",
     "admin:logout",

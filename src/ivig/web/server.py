@@ -2,13 +2,44 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sys
+from pathlib import Path
 from typing import Any
 
 
 def _bind(host: str, port: int) -> str:
     return f"[{host}]:{port}" if ":" in host and not host.startswith("[") else f"{host}:{port}"
+
+
+def _static_sources_key() -> str:
+    """A fingerprint of every static file the finders see (path, size, modification time)."""
+    from django.contrib.staticfiles.finders import get_finders
+
+    digest = hashlib.sha256()
+    for finder in get_finders():
+        for path, storage in finder.list(["CVS", ".*", "*~"]):
+            stat = os.stat(storage.path(path))
+            digest.update(f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
+
+
+def collect_static() -> bool:
+    """``collectstatic`` into STATIC_ROOT when the sources changed since the last run (it takes
+    seconds: every file is hashed and compressed). Returns whether it ran."""
+    from django.conf import settings
+    from django.core.management import call_command
+
+    root = Path(settings.STATIC_ROOT)
+    stamp = root / ".ivig-sources"
+    key = _static_sources_key()
+    manifest = root / "staticfiles.json"
+    if manifest.exists() and stamp.exists() and stamp.read_text() == key:
+        return False
+    call_command("collectstatic", interactive=False, verbosity=0)
+    stamp.write_text(key)
+    return True
 
 
 def run(*, host: str, port: int, demo: bool, workers: int) -> None:
@@ -29,7 +60,10 @@ def run(*, host: str, port: int, demo: bool, workers: int) -> None:
         sys.exit("ivig serve: --demo is refused with IVIG_PRODUCTION=1")
     print(f"Data folder: {settings.DATA_DIR}")
     call_command("migrate", interactive=False, verbosity=0)
+    call_command("createcachetable", verbosity=0)
     print("Database is up to date.")
+    if collect_static():
+        print(f"Static files collected (hashed, brotli and gzip) into {settings.STATIC_ROOT}")
     if demo:
         from ivig.web.demo import load_demo
 

@@ -78,6 +78,11 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Content-Security-Policy and Cache-Control: no-store (headers.py)
     "ivig.web.headers.SecurityHeadersMiddleware",
+    # Static files: hashed names, served pre-compressed (brotli/gzip) and cached for a year.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Pages compressed on the fly (Django masks the CSRF token and pads the gzip header against
+    # BREACH); static files are compressed once by collectstatic instead.
+    "django.middleware.gzip.GZipMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -125,17 +130,32 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     private_file(Path(DATABASES["default"]["NAME"]))
     # WAL lets readers carry on while one writer writes; IMMEDIATE takes the write lock at the
     # start of a transaction so two writers wait for each other instead of failing midway.
+    # synchronous=FULL: a write the app has acknowledged (a rate change, a reaction) is on disk
+    # before the answer leaves, so it survives a power cut or an OS crash, not only a killed
+    # process (NORMAL may lose the last commits then). Measured cost: docs/web.md "Durability".
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {
             "init_command": (
-                "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL"
+                "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL"
             ),
             "transaction_mode": "IMMEDIATE",
             "timeout": 20,
         }
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Shared state lives in the database, never in one process's memory, so several `ivig serve`
+# processes or hosts over one PostgreSQL agree (sessions: Django's database backend; lockouts:
+# django-axes' database handler; the cache: this table, made by `ivig serve`).
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "ivig_cache",
+    }
+}
 
 # --- Accounts and logins -------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -224,10 +244,18 @@ USE_TZ = True
 TIME_ZONE = env_str("IVIG_TIME_ZONE", "UTC")
 
 # --- Static files --------------------------------------------------------------------------------
-# Served by the app itself (ivig.web.views.static), also with DEBUG off: see docs/web.md.
+# `ivig serve` collects them into STATIC_ROOT with hashed names and brotli/gzip copies; WhiteNoise
+# serves them from there (docs/web.md "Static files"). Files not collected (tests, a development
+# checkout) fall through to ivig.web.views.static, which finds them in the apps.
 STATIC_URL = "/static/"
-STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT = env_path("IVIG_STATIC_ROOT", DATA_DIR / "static")
 STATICFILES_DIRS = [WEB_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+# Only hashed names are cached for a year (they change when the file does); others for an hour.
+WHITENOISE_MAX_AGE = 60 * 60
 
 # --- Security ------------------------------------------------------------------------------------
 X_FRAME_OPTIONS = "DENY"

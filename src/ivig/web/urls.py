@@ -23,6 +23,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("healthz/", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    path("favicon.ico", views.favicon, name="favicon"),
     re_path(
         r"^{}(?P<path>.*)$".format(settings.STATIC_URL.lstrip("/")), views.static, name="static"
     ),

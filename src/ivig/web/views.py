@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.contrib.staticfiles.views import serve as staticfiles_serve
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
+from django.templatetags.static import static as static_url
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
@@ -20,12 +21,17 @@ def healthz(request: HttpRequest) -> HttpResponse:
 
 @require_safe
 def static(request: HttpRequest, path: str) -> HttpResponseBase:
-    """Serve a static file from the apps' static folders, also with DEBUG off.
-
-    Trade-off (docs/web.md): no extra dependency and no collectstatic step, at the cost of a
-    finder lookup per request and no compression. The files are few and small (our CSS, htmx,
-    the admin's). A large site puts a reverse proxy in front that serves STATIC_ROOT after
-    ``collectstatic``."""
+    """A static file found in the apps' static folders, for files WhiteNoise has not collected
+    (tests and development checkouts, where names are not hashed). ``ivig serve`` collects them,
+    and WhiteNoise answers before this view is reached (docs/web.md "Static files")."""
     response = staticfiles_serve(request, path, insecure=True)
     response["Cache-Control"] = "public, max-age=3600"
+    return response
+
+
+@require_safe
+def favicon(request: HttpRequest) -> HttpResponseRedirect:
+    """Browsers that ask for /favicon.ico before reading the page's <link rel="icon">."""
+    response = HttpResponseRedirect(static_url("ivig/favicon.svg"))
+    response["Cache-Control"] = "public, max-age=86400"
     return response
