@@ -6,6 +6,8 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from ivig.core import infusion_checks as ic
 from ivig.core.plan import build_plan
@@ -122,3 +124,16 @@ def test_hydration_windows_have_words_and_a_source():
     assert ic.hydration_volume_ml("1 L") == Decimal(1000)
     with pytest.raises(QuantityError):
         ic.hydration_volume_ml("250")
+
+
+_minute = st.decimals(min_value=0, max_value=600, places=1)
+_rate = st.decimals(min_value=0, max_value=300, places=1)
+
+
+@given(
+    changes=st.lists(st.tuples(_minute, _rate), max_size=12),
+    minutes=st.lists(_minute, max_size=8),
+)
+def test_delivered_ml_at_many_minutes_equals_one_minute_at_a_time(changes, minutes):
+    """The one-pass version the timeline page uses gives exactly the per-minute sums."""
+    assert ic.delivered_ml_at(changes, minutes) == [ic.delivered_ml(changes, m) for m in minutes]

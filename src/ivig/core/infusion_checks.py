@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from bisect import bisect_left
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -133,6 +134,30 @@ def delivered_ml(changes: Sequence[tuple[Decimal, Decimal]], until_min: Decimal)
         end = ordered[index + 1][0] if index + 1 < len(ordered) else until_min
         total += rate * (min(end, until_min) - start) / 60
     return total
+
+
+def delivered_ml_at(
+    changes: Sequence[tuple[Decimal, Decimal]], minutes: Sequence[Decimal]
+) -> list[Decimal]:
+    """``delivered_ml(changes, m)`` for every minute ``m``, in one pass over the changes
+    (the same sums in the same order, so the same Decimals) instead of one pass per minute."""
+    ordered = sorted(changes)
+    starts = [start for start, _rate in ordered]
+    before: list[Decimal] = []  # volume up to each change's start
+    total = Decimal(0)
+    for index, (start, rate) in enumerate(ordered):
+        before.append(total)
+        if index + 1 < len(ordered):
+            total += rate * (ordered[index + 1][0] - start) / 60
+    result = []
+    for minute in minutes:
+        count = bisect_left(starts, minute)  # changes that started before this minute
+        if count == 0:
+            result.append(Decimal(0))
+            continue
+        start, rate = ordered[count - 1]
+        result.append(before[count - 1] + rate * (minute - start) / 60)
+    return result
 
 
 # --- Rate check --------------------------------------------------------------------------------

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, overload
 
 from django.db import models
 from django.utils.translation import gettext as _
@@ -61,50 +61,87 @@ def _fields(model: type[models.Model]) -> list[Any]:
     return [f for f in model._meta.concrete_fields if f.name not in _SKIPPED]
 
 
-def entries(records: Iterable[Any], users: dict[int, str]) -> list[Entry]:
-    """Turn historical records of one model (any order) into entries, each diffed against the
-    previous version of the same object."""
-    ordered = sorted(records, key=lambda r: (r.history_date, r.history_id))
-    last: dict[Any, Any] = {}
-    result: list[Entry] = []
-    for record in ordered:
-        model = record.instance_type
-        attnames = [(f.name, f.attname) for f in _fields(model)]
-        previous = last.get(record.id)
-        changes = []
-        for name, attname in attnames:
-            after = getattr(record, attname)
-            before = getattr(previous, attname) if previous is not None else None
-            if previous is None and after in (None, "", [], {}):
-                continue
-            if previous is not None and before == after:
-                continue
-            changes.append(
-                Change(
-                    field=str(model._meta.get_field(name).verbose_name).capitalize(),
-                    before=_display(model, name, before, users) if previous is not None else "—",
-                    after=_display(model, name, after, users),
-                )
-            )
-        last[record.id] = record
-        kind = {"+": _("created"), "~": _("changed"), "-": _("deleted")}[record.history_type]
-        if record.history_type == "~" and not changes:
-            continue  # saved without any visible change
-        who = record.history_user
-        result.append(
-            Entry(
-                when=record.history_date,
-                who=str(who) if who is not None else _("the system"),
-                what=f"{str(model._meta.verbose_name).capitalize()}: {record.instance}",
-                action=kind,
-                created=record.history_type == "+",
-                changes=changes,
-            )
+def _changed_fields(model: type[models.Model], record: Any, previous: Any) -> list[tuple[str, str]]:
+    """(name, attname) of the fields this version shows: set ones when created, else changed."""
+    shown = []
+    for model_field in _fields(model):
+        name, attname = model_field.name, model_field.attname
+        after = getattr(record, attname)
+        if previous is None and after in (None, "", [], {}):
+            continue
+        if previous is not None and getattr(previous, attname) == after:
+            continue
+        shown.append((name, attname))
+    return shown
+
+
+def _entry(record: Any, previous: Any, users: dict[int, str]) -> Entry:
+    model = record.instance_type
+    changes = [
+        Change(
+            field=str(model._meta.get_field(name).verbose_name).capitalize(),
+            before=(
+                _display(model, name, getattr(previous, attname), users)
+                if previous is not None
+                else "—"
+            ),
+            after=_display(model, name, getattr(record, attname), users),
         )
-    return result
+        for name, attname in _changed_fields(model, record, previous)
+    ]
+    kind = {"+": _("created"), "~": _("changed"), "-": _("deleted")}[record.history_type]
+    who = record.history_user
+    return Entry(
+        when=record.history_date,
+        who=str(who) if who is not None else _("the system"),
+        what=f"{str(model._meta.verbose_name).capitalize()}: {record.instance}",
+        action=kind,
+        created=record.history_type == "+",
+        changes=changes,
+    )
 
 
-def patient_history(patient: Any) -> list[Entry]:
+class Entries(Sequence[Entry]):
+    """Entries newest first, each diffed against the previous version of the same object.
+    Which versions show is decided for all of them (a cheap comparison); the words are made
+    only for the entries a page asks for, so a long history costs little per page."""
+
+    def __init__(self, groups: Iterable[Iterable[Any]], users: dict[int, str]) -> None:
+        self.users = users
+        shown: list[tuple[Any, Any]] = []
+        for group in groups:
+            last: dict[Any, Any] = {}
+            for record in sorted(group, key=lambda r: (r.history_date, r.history_id)):
+                previous = last.get(record.id)
+                last[record.id] = record
+                if record.history_type == "~" and not _changed_fields(
+                    record.instance_type, record, previous
+                ):
+                    continue  # saved without any visible change
+                shown.append((record, previous))
+        shown.sort(key=lambda pair: pair[0].history_date, reverse=True)
+        self._shown = shown
+
+    def __len__(self) -> int:
+        return len(self._shown)
+
+    @overload
+    def __getitem__(self, index: int) -> Entry: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[Entry]: ...
+    def __getitem__(self, index: int | slice) -> Entry | list[Entry]:
+        if isinstance(index, slice):
+            return [_entry(r, p, self.users) for r, p in self._shown[index]]
+        record, previous = self._shown[index]
+        return _entry(record, previous, self.users)
+
+
+def entries(records: Iterable[Any], users: dict[int, str]) -> list[Entry]:
+    """Turn historical records of one model (any order) into entries, newest first."""
+    return list(Entries([records], users))
+
+
+def patient_history(patient: Any) -> Entries:
     """Every change to the patient, its measurements, plan versions and approvals, newest first."""
     from ivig.web.accounts.models import User
     from ivig.web.patients.models import Measurement, Patient
@@ -127,8 +164,4 @@ def patient_history(patient: Any) -> list[Entry]:
         if getattr(r, attname, None) is not None
     }
     users = {u.pk: str(u) for u in User.objects.filter(pk__in=user_ids)}
-    result: list[Entry] = []
-    for group in records:
-        result.extend(entries(group, users))
-    result.sort(key=lambda e: e.when, reverse=True)
-    return result
+    return Entries(records, users)

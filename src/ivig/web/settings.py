@@ -249,6 +249,7 @@ TIME_ZONE = env_str("IVIG_TIME_ZONE", "UTC")
 # checkout) fall through to ivig.web.views.static, which finds them in the apps.
 STATIC_URL = "/static/"
 STATIC_ROOT = env_path("IVIG_STATIC_ROOT", DATA_DIR / "static")
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise looks there from the start
 STATICFILES_DIRS = [WEB_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -20,7 +20,7 @@ from ivig.core.checks import fmt
 from ivig.core.infusion_checks import (
     checkin_schedule,
     checkin_tiers,
-    delivered_ml,
+    delivered_ml_at,
     planned_cumulative_ml,
     planned_step_at,
     planned_steps,
@@ -349,8 +349,11 @@ def timeline(infusion: Infusion, now: datetime | None = None) -> list[TimelineRo
     snapshot = infusion.snapshot
     changes = pump_changes(infusion.current_events(), infusion)
     pairs = [(minute, rate) for _e, minute, rate in changes]
+    end = infusion.ended_at or now or timezone.now()
+    end_minute = minutes_since_start(infusion, end)
+    delivered = delivered_ml_at(pairs, [minute for _e, minute, _r in changes] + [end_minute])
     rows = []
-    for event, minute, rate in changes:
+    for (event, minute, rate), actual_ml in zip(changes, delivered, strict=False):
         step = planned_step_at(snapshot, infusion.day, minute)
         rows.append(
             TimelineRow(
@@ -360,13 +363,11 @@ def timeline(infusion: Infusion, now: datetime | None = None) -> list[TimelineRo
                 actual_ml_h=rate,
                 planned_ml_h=step.rate_ml_h if step and event.kind != EventKind.STOP else None,
                 planned_step=step.step if step else None,
-                actual_ml=delivered_ml(pairs, minute),
+                actual_ml=actual_ml,
                 planned_ml=planned_cumulative_ml(snapshot, infusion.day, minute),
                 reason=str(event.data.get("reason", "")),
             )
         )
-    end = infusion.ended_at or now or timezone.now()
-    end_minute = minutes_since_start(infusion, end)
     rows.append(
         TimelineRow(
             at=end,
@@ -375,7 +376,7 @@ def timeline(infusion: Infusion, now: datetime | None = None) -> list[TimelineRo
             actual_ml_h=pairs[-1][1] if pairs else Decimal(0),
             planned_ml_h=None,
             planned_step=None,
-            actual_ml=delivered_ml(pairs, end_minute),
+            actual_ml=delivered[-1],
             planned_ml=planned_cumulative_ml(snapshot, infusion.day, end_minute),
         )
     )
@@ -420,13 +421,15 @@ class InfusionSummary:
         return ""
 
 
-def summarise(infusion: Infusion) -> InfusionSummary:
+def summarise(infusion: Infusion, events: list[InfusionEvent] | None = None) -> InfusionSummary:
+    """What one infusion came to; ``events`` are its current events when already fetched."""
     snapshot = infusion.snapshot
     product = snapshot.get("product") or {}
     day: dict[str, Any] = next(
         (d for d in snapshot.get("days", []) if d.get("day") == infusion.day), {}
     )
-    events = infusion.current_events()
+    if events is None:
+        events = infusion.current_events()
     rates = [e.data for e in events if e.kind == EventKind.RATE_CHANGE]
     lots = [
         "{} {} (exp. {})".format(
@@ -473,19 +476,102 @@ def summarise(infusion: Infusion) -> InfusionSummary:
     )
 
 
+# The kinds of event a summary reads (corrections withdraw them); vitals and the rest are not.
+SUMMARY_KINDS = (
+    EventKind.RATE_CHANGE,
+    EventKind.VIAL,
+    EventKind.SYMPTOM,
+    EventKind.STOP,
+    EventKind.CORRECTION,
+)
+
+
+def summaries(infusions: Iterable[Infusion]) -> list[InfusionSummary]:
+    """``summarise`` for many infusions in three queries, whatever their number: the approvals
+    (each snapshot read once, not once per infusion) and every event of them at once."""
+    items = list(infusions)
+    approvals = Approval.objects.in_bulk({i.approval_id for i in items})
+    for item in items:
+        item.approval = approvals[item.approval_id]
+    events: dict[int, list[InfusionEvent]] = {i.pk: [] for i in items}
+    for event in InfusionEvent.objects.filter(
+        infusion__in=[i.pk for i in items], kind__in=SUMMARY_KINDS
+    ).order_by("at", "pk"):
+        events[event.infusion_id].append(event)
+    result = []
+    for item in items:
+        mine = events[item.pk]
+        corrected = {e.corrects_id for e in mine if e.corrects_id}
+        current = [e for e in mine if e.pk not in corrected and e.kind != EventKind.CORRECTION]
+        result.append(summarise(item, current))
+    return result
+
+
 def patient_history(
     patient: Patient, start: date | None = None, end: date | None = None
 ) -> list[InfusionSummary]:
     infusions = (
         Infusion.objects.filter(patient=patient)
-        .select_related("approval")
+        .prefetch_related("checkins")
         .order_by("started_at", "pk")
     )
     if start:
         infusions = infusions.filter(started_at__date__gte=start)
     if end:
         infusions = infusions.filter(started_at__date__lte=end)
-    return [summarise(i) for i in infusions]
+    return summaries(infusions)
+
+
+@dataclass
+class BrandInput:
+    """The three facts ``brand_records`` needs from an infusion."""
+
+    brand: str
+    highest_ml_kg_h: Decimal | None
+    worst_level: str
+
+
+def brand_inputs(patient: Patient) -> list[BrandInput]:
+    """Brand, highest rate and worst triage level of every infusion of the patient, read from
+    the database's JSON without loading whole events (the infusions page shows these for all
+    infusions while it pages the table)."""
+    infusions = list(
+        Infusion.objects.filter(patient=patient)
+        .order_by("started_at", "pk")
+        .values_list("pk", "approval_id")
+    )
+    brands = dict(
+        Approval.objects.filter(pk__in={a for _i, a in infusions}).values_list(
+            "pk", "snapshot__product__brand"
+        )
+    )
+    rows = list(
+        InfusionEvent.objects.filter(
+            infusion__patient=patient,
+            kind__in=[EventKind.RATE_CHANGE, EventKind.SYMPTOM, EventKind.CORRECTION],
+        ).values_list("pk", "infusion_id", "kind", "corrects_id", "data__rate_ml_kg_h",
+                      "data__triage__level")
+    )
+    corrected = {corrects for _p, _i, _k, corrects, _r, _l in rows if corrects}
+    highest: dict[int, Decimal] = {}
+    levels: dict[int, set[str]] = {}
+    for pk, infusion_id, kind, _c, rate, level in rows:
+        if pk in corrected:
+            continue
+        if kind == EventKind.RATE_CHANGE and rate is not None:
+            value = Decimal(str(rate))
+            highest[infusion_id] = max(highest.get(infusion_id, value), value)
+        elif kind == EventKind.SYMPTOM:
+            levels.setdefault(infusion_id, set()).add(str(level or ""))
+    result = []
+    for infusion_id, approval_id in infusions:
+        mine = levels.get(infusion_id, set())
+        worst = next((x for x in ("emergency", "call_doctor", "expected") if x in mine), "")
+        brand = brands.get(approval_id)
+        result.append(
+            BrandInput("" if brand is None else str(brand), highest.get(infusion_id), worst)
+        )
+    return result
 
 
 @dataclass
@@ -496,7 +582,7 @@ class BrandRecord:
     reactions: int = 0
 
 
-def brand_records(history: list[InfusionSummary]) -> list[BrandRecord]:
+def brand_records(history: Iterable[InfusionSummary | BrandInput]) -> list[BrandRecord]:
     brands: dict[str, BrandRecord] = {}
     for item in history:
         record_ = brands.setdefault(item.brand, BrandRecord(item.brand))

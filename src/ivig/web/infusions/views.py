@@ -26,7 +26,7 @@ from ivig.core.infusion_checks import (
     symptom_words,
 )
 from ivig.core.triage import TriageInputError
-from ivig.web import access
+from ivig.web import access, pages
 from ivig.web.access import Action
 from ivig.web.accounts.models import User
 from ivig.web.infusions import forms, records
@@ -43,6 +43,8 @@ from ivig.web.plans.approval import start_choices
 from ivig.web.plans.models import Approval
 
 WRITE = Action.RECORD_MEASUREMENT
+LOG_PAGE = 50  # log entries and timeline rows per page
+HISTORY_PAGE = 20  # infusions per page of the history table
 
 
 def _remembered_unit(request: HttpRequest) -> str | None:
@@ -73,6 +75,10 @@ def _user(request: HttpRequest) -> User:
     return request.user
 
 
+def _is_htmx(request: HttpRequest) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
 def _language() -> str:
     return "es" if (get_language() or "en").startswith("es") else "en"
 
@@ -100,7 +106,10 @@ def _approvals(patient: Patient) -> list[Approval]:
 @login_required
 def infusion_list(request: HttpRequest, patient_id: int) -> HttpResponse:
     patient = access.get_patient_for_user(request.user, patient_id)
-    history = records.patient_history(patient)
+    page = pages.page(
+        request, Infusion.objects.filter(patient=patient).order_by("-started_at", "-pk"),
+        HISTORY_PAGE,
+    )
     approvals = _approvals(patient)
     choices, default = start_choices(approvals)
     shown = default or (approvals[0] if approvals else None)
@@ -123,8 +132,9 @@ def infusion_list(request: HttpRequest, patient_id: int) -> HttpResponse:
         {
             "patient": patient,
             "can": access.permissions_for(request.user, patient),
-            "history": list(reversed(history)),
-            "brands": records.brand_records(history),
+            "history": records.summaries(page.object_list),
+            "page": page,
+            "brands": records.brand_records(records.brand_inputs(patient)),
             "form": form,
             "approvals": approvals,
             "start_default": default,
@@ -252,19 +262,50 @@ EVENT_FORMS: dict[str, type[Any]] = {
 }
 
 
+def _log_context(request: HttpRequest, infusion: Infusion) -> dict[str, Any]:
+    """One page of the log (the newest by default, oldest first within it), which of its
+    entries later corrections withdrew, and the latest triage that still stands."""
+    page = pages.page(
+        request, infusion.events.select_related("recorded_by").order_by("at", "pk"), LOG_PAGE,
+        newest_last=True,
+    )
+    events = list(page.object_list)
+    corrected = set(
+        infusion.events.filter(corrects__in=[e.pk for e in events]).values_list(
+            "corrects_id", flat=True
+        )
+    )
+    # the latest triage of a symptom report or of vital signs (both are triaged when recorded)
+    latest_symptom = next(
+        (
+            e
+            for e in infusion.events.filter(
+                kind__in=(EventKind.SYMPTOM, EventKind.VITALS),
+                corrections__isnull=True,
+                data__has_key="triage",
+            ).order_by("-at", "-pk").iterator(chunk_size=20)
+            if e.data.get("triage")
+        ),
+        None,
+    )
+    stop_event = (
+        infusion.events.filter(kind=EventKind.STOP, corrections__isnull=True)
+        .order_by("-at", "-pk")
+        .first()
+    )
+    return {
+        "events": events,
+        "page": page,
+        "corrected": corrected,
+        "latest_triage": latest_symptom.data.get("triage") if latest_symptom else None,
+        "stop_event": stop_event,
+    }
+
+
 def _detail_context(
     request: HttpRequest, patient: Patient, infusion: Infusion, **extra: Any
 ) -> dict[str, Any]:
     now = forms.now_local()
-    events = list(infusion.events.select_related("recorded_by", "corrects").order_by("at", "pk"))
-    corrected = {e.corrects_id for e in events if e.corrects_id}
-    current = [e for e in events if e.pk not in corrected and e.kind != EventKind.CORRECTION]
-    # the latest triage of a symptom report or of vital signs (both are triaged when recorded)
-    symptom_events = [
-        e
-        for e in current
-        if e.kind in (EventKind.SYMPTOM, EventKind.VITALS) and e.data.get("triage")
-    ]
     snapshot = infusion.snapshot
     day: dict[str, Any] = next(
         (d for d in snapshot.get("days", []) if d.get("day") == infusion.day), {}
@@ -273,13 +314,9 @@ def _detail_context(
         "patient": patient,
         "infusion": infusion,
         "can": access.permissions_for(request.user, patient),
-        "events": events,
-        "corrected": corrected,
-        "latest_triage": symptom_events[-1].data.get("triage") if symptom_events else None,
-        "stop_event": next((e for e in reversed(current) if e.kind == EventKind.STOP), None),
+        **_log_context(request, infusion),
         "plan_day": day,
         "product": snapshot.get("product", {}),
-        "rows": records.timeline(infusion),
         "rate_form": forms.RateForm(initial={"at": now}),
         "event_forms": {
             kind: _with_unit(request, form_class(initial={"at": now}, prefix=kind))
@@ -306,13 +343,15 @@ def infusion_timeline(request: HttpRequest, patient_id: int, infusion_id: int) -
     patient = access.get_patient_for_user(request.user, patient_id)
     infusion = _infusion(patient, infusion_id)
     rows = records.timeline(infusion)
+    page = pages.page(request, rows, LOG_PAGE, newest_last=True)
     return render(
         request,
         "infusions/timeline.html",
         {
             "patient": patient,
             "infusion": infusion,
-            "rows": rows,
+            "rows": page.object_list,
+            "page": page,
             "chart": _chart_svg(infusion, rows),
         },
     )
@@ -442,6 +481,8 @@ def event_create(
     if form.is_valid():
         data = _event_data(kind, form, patient, infusion)
     if data is None:
+        if _is_htmx(request):
+            return _record_fragment(request, patient, infusion, kind, form, saved=False)
         event_forms = _detail_context(request, patient, infusion)["event_forms"]
         event_forms[kind] = form
         context = _detail_context(
@@ -463,10 +504,34 @@ def event_create(
                         "due": timezone.localtime(created[0].due_at).strftime("%Y-%m-%d %H:%M"),
                     },
                 )
+    if _is_htmx(request) and kind != EventKind.STOP:
+        fresh = EVENT_FORMS[kind](initial={"at": forms.now_local()}, prefix=kind)
+        return _record_fragment(request, patient, infusion, kind, fresh, saved=True)
     if kind == EventKind.SYMPTOM:
         return redirect(f"{_url('infusions:detail', patient, infusion)}#triage")
     messages.success(request, _("Recorded."))
     return redirect("infusions:detail", patient_id=patient.pk, infusion_id=infusion.pk)
+
+
+def _record_fragment(
+    request: HttpRequest, patient: Patient, infusion: Infusion, kind: str, form: Any, saved: bool
+) -> HttpResponse:
+    """The htmx answer to a record form: the form again (empty after a save, with its errors
+    otherwise) and, after a save, the log's newest page and the latest triage swapped in out of
+    band, instead of the whole page."""
+    context: dict[str, Any] = {
+        "patient": patient,
+        "infusion": infusion,
+        "kind": kind,
+        "form": form,
+        "kinds": EventKind,
+        "open_kind": None if saved else kind,
+        "saved": saved,
+        "can": access.permissions_for(request.user, patient),
+    }
+    if saved:
+        context.update(_log_context(request, infusion))
+    return render(request, "infusions/_record_answer.html", context)
 
 
 def _url(name: str, patient: Patient, infusion: Infusion) -> str:

@@ -16,11 +16,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ivig.core import units
-from ivig.web import access
+from ivig.web import access, pages
 from ivig.web.access import Action
 from ivig.web.history import patient_history
 from ivig.web.patients.forms import MeasurementForm, NewPatientForm, PatientForm
 from ivig.web.patients.models import Measurement, MeasurementKind
+
+MEASUREMENT_PAGE = 20  # weights and heights per page of the patient page
+HISTORY_PAGE = 50  # entries per page of the history of changes
 
 
 @login_required
@@ -93,10 +96,12 @@ def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
     patient = access.get_patient_for_user(request.user, patient_id)
     weight = patient.latest_weight()
     height = patient.latest_height()
-    measurements = patient.measurements.active().select_related("recorded_by")
+    page = pages.page(
+        request, patient.measurements.active().select_related("recorded_by"), MEASUREMENT_PAGE
+    )
     rows = [
         (m, _display_kg(m) if m.kind == MeasurementKind.WEIGHT else _display_cm(m))
-        for m in measurements
+        for m in page.object_list
     ]
     weight_age_days = (timezone.now() - weight.taken_at).days if weight else None
     return render(
@@ -113,6 +118,7 @@ def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
             "height": height,
             "height_cm": _display_cm(height),
             "rows": rows,
+            "page": page,
             "plan_versions": patient.plan_versions.active().select_related("author"),
             "plans_template": _plans_template(),
         },
@@ -192,8 +198,9 @@ def measurement_archive(request: HttpRequest, patient_id: int, measurement_id: i
 @login_required
 def patient_history_view(request: HttpRequest, patient_id: int) -> HttpResponse:
     patient = access.get_patient_for_user(request.user, patient_id)
+    page = pages.page(request, patient_history(patient), HISTORY_PAGE)
     return render(
         request,
         "patients/patient_history.html",
-        {"patient": patient, "entries": patient_history(patient)},
+        {"patient": patient, "entries": page.object_list, "page": page},
     )
