@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Prefetch
 from django.utils import timezone
 
 from ivig.core import triage, units
@@ -20,6 +21,7 @@ from ivig.core.checks import fmt
 from ivig.core.infusion_checks import (
     checkin_schedule,
     checkin_tiers,
+    delivered_ml,
     delivered_ml_at,
     planned_cumulative_ml,
     planned_step_at,
@@ -278,8 +280,12 @@ def answer_checkin(
 
 
 def answered_checkins(infusion: Infusion) -> list[CheckIn]:
-    """The infusion's check-ins that have at least one answer (answers prefetched)."""
-    checkins = infusion.checkins.prefetch_related("answers").order_by("due_at", "pk")
+    """The infusion's check-ins that have at least one answer (answers prefetched; so are the
+    check-ins themselves when ``patient_history`` read the infusion)."""
+    if "checkins" in getattr(infusion, "_prefetched_objects_cache", {}):
+        checkins: Iterable[CheckIn] = infusion.checkins.all()
+    else:
+        checkins = infusion.checkins.prefetch_related("answers").order_by("due_at", "pk")
     return [c for c in checkins if c.answer_list()]
 
 
@@ -512,7 +518,12 @@ def patient_history(
 ) -> list[InfusionSummary]:
     infusions = (
         Infusion.objects.filter(patient=patient)
-        .prefetch_related("checkins")
+        .prefetch_related(
+            Prefetch(
+                "checkins",
+                queryset=CheckIn.objects.prefetch_related("answers").order_by("due_at", "pk"),
+            )
+        )
         .order_by("started_at", "pk")
     )
     if start:
