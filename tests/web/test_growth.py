@@ -180,3 +180,15 @@ def test_the_patient_page_and_the_history_are_paged(nurse, world):
     assert history.count('class="history-entry"') == 50
     second = nurse.get(f"/patients/{world.patient.pk}/history/?page=2").content.decode()
     assert second.count('class="history-entry"') > 0
+
+
+def test_a_stop_posted_by_htmx_reloads_the_whole_page(nurse, world):
+    from tests.web.test_infusions import stop_data
+
+    infusion = start(nurse, world, approve(world))
+    response = nurse.post(
+        url(world, infusion, "record/stop/"), stop_data(infusion, 100), HTTP_HX_REQUEST="true"
+    )
+    assert response["HX-Redirect"] == url(world, infusion)
+    infusion.refresh_from_db()
+    assert infusion.ended_at is not None

@@ -15,6 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+from django_htmx.http import HttpResponseClientRedirect
 
 from ivig.core import infusion_day, units
 from ivig.core.checks import fmt
@@ -507,6 +508,9 @@ def event_create(
     if _is_htmx(request) and kind != EventKind.STOP:
         fresh = EVENT_FORMS[kind](initial={"at": forms.now_local()}, prefix=kind)
         return _record_fragment(request, patient, infusion, kind, fresh, saved=True)
+    if _is_htmx(request):  # a stop changes the whole page (no more forms, the check-ins)
+        messages.success(request, _("Recorded."))
+        return HttpResponseClientRedirect(_url("infusions:detail", patient, infusion))
     if kind == EventKind.SYMPTOM:
         return redirect(f"{_url('infusions:detail', patient, infusion)}#triage")
     messages.success(request, _("Recorded."))
