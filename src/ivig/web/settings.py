@@ -253,7 +253,7 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise looks there from th
 STATICFILES_DIRS = [WEB_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    "staticfiles": {"BACKEND": "ivig.web.static_storage.StaticStorage"},
 }
 # Only hashed names are cached for a year (they change when the file does); others for an hour.
 WHITENOISE_MAX_AGE = 60 * 60
