@@ -50,6 +50,33 @@ BIVIGAM_RULE = {"start": "0.5 mg/kg/min", "increase_by": "0.8 mg/kg/min", "every
 
 # code -> (patient overrides, order overrides, severity, words the message must contain)
 CASES: dict[str, tuple[dict[str, Any], dict[str, Any], str, list[str]]] = {
+    # Issue 11: rate slips, setting and premedication.
+    "start_rate_tenfold_slip": (
+        {}, {"titration": [{"rate": "5 mL/kg/h", "minutes": 30}, {"rate": "5 mL/kg/h"}]},
+        "error", ["16.7 times", "did you mean 0.5 mL/kg/h?"]),
+    "home_first_infusion": (
+        {"first_infusion": True}, {"setting": "home"}, "warning",
+        ["at home", "a first infusion", "closely supervised"]),
+    "home_product_switch": (
+        {"first_infusion": False, "previous_product": "gamunex_c"}, {"setting": "home"},
+        "warning", ["from Gamunex-C to Privigen"]),
+    "premedication_timing_outside_advice": (
+        {}, {"premedication": [{"name": "acetaminophen", "minutes_before": 90}]}, "warning",
+        ["90 min", "30 to 60 min"]),
+    "premedication_timing_not_given": (
+        {}, {"premedication": [{"name": "cetirizine"}]}, "info", ["cetirizine", "30 to 60"]),
+    "premedication_dose_for_weight": (
+        {}, {"premedication": [{"name": "acetaminophen", "dose": "15 mg/kg",
+                                "minutes_before": 30}]},
+        "info", ["15 mg/kg × 19.96 kg", "= 299 mg"]),
+    "premedication_above_max_single_dose": (
+        adult(), {"premedication": [{"name": "Paracetamol", "dose": "15 mg/kg",
+                                     "minutes_before": 45}]},
+        "error", ["above the maximum single dose of 1000 mg"]),
+    "premedication_repeat_step_missing": (
+        {}, {"premedication": [{"name": "acetaminophen", "minutes_before": 30,
+                                "repeat_before_step": 9}]},
+        "warning", ["before step 9", "has 4 steps"]),
     "product_discontinued": (
         adult(), {"product": "carimune_nf", "concentration": "60 mg/mL", "indication": "itp"},
         "warning", ["Carimune NF", "no longer made"]),
@@ -419,3 +446,27 @@ def test_a_child_on_an_adults_only_label_row_is_flagged() -> None:
     assert f.severity == "warning" and "Design choice" in f.source
     grown_up = plan_of(adult(), product="panzyga", indication="itp_chronic")
     assert "age_below_label_population" not in codes(grown_up)
+
+
+def test_rate_slip_not_for_a_slightly_fast_start() -> None:
+    p = plan_of(titration=[{"rate": "1 mL/kg/h", "minutes": 30}, {"rate": "2 mL/kg/h"}])
+    assert "start_rate_tenfold_slip" not in codes(p)  # 3.3x the label: a warning, not a slip
+
+
+def test_weak_maximum_is_a_warning_and_hospital_setting_is_quiet() -> None:
+    p = plan_of(adult(), setting="hospital",
+                premedication=[{"name": "diphenhydramine", "dose": "75 mg", "minutes_before": 30}])
+    (f,) = [f for f in p.findings if f.code == "premedication_above_max_single_dose"]
+    assert f.severity == "warning" and "weak source" in f.message
+    assert not codes(p) & {"home_first_infusion", "home_product_switch",
+                           "premedication_timing_outside_advice"}
+
+
+def test_bad_setting_and_repeat_are_clear_input_errors() -> None:
+    from ivig.core.order import OrderError
+
+    with pytest.raises(OrderError) as error:
+        plan_of(setting="garden", premedication=[{"name": "x", "repeat_every": "4"}])
+    text = str(error.value)
+    assert "order.setting" in text and "'hospital', 'clinic', 'home'" in text
+    assert "order.premedication[0].repeat_every" in text

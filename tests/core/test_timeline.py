@@ -279,3 +279,22 @@ def test_the_actual_end_must_be_in_the_plans_clock() -> None:
     assert end is not None and end.tzinfo is None
     with pytest.raises(TimelineError, match="actual_end"):
         care_timeline(plan, actual_end=end.replace(tzinfo=UTC))
+
+
+def test_premedication_repeats_every_n_hours_and_before_a_step() -> None:
+    plan = make(
+        premedication=[
+            {"name": "acetaminophen", "dose": "15 mg/kg", "minutes_before": 30,
+             "repeat_every": "4 h"},
+            {"name": "cetirizine", "dose": "5 mg", "minutes_before": 30, "repeat_before_step": 3},
+        ]
+    )
+    events = [e for e in care_timeline(plan) if e.kind == "premedication"]
+    day1 = plan.days[0]
+    assert day1.start is not None
+    again = [e for e in events if e.title_en.startswith("Premedication again")]
+    # Day 1 runs 08:30-14:15: acetaminophen again at 12:30; cetirizine before step 3 at 09:30.
+    times = sorted((e.starts_at.strftime("%H:%M"), e.title_en) for e in again if
+                   e.starts_at.date() == day1.start.date())
+    assert times == [("09:30", "Premedication again: cetirizine"),
+                     ("12:30", "Premedication again: acetaminophen")]

@@ -899,3 +899,144 @@ def check_secondary_sources(plan: Plan) -> list[Finding]:
             sources="; ".join(plan.catalogue.sources[i].document for i in provisional),
         )
     ]
+
+
+# --- Setting, premedication and rate slips (issue 11) ------------------------------------------
+
+
+@check
+def check_start_rate_slip(plan: Plan) -> list[Finding]:
+    """A starting rate 5x the label's initial rate or more: the seed chart's own "5 mL/kg/hr"
+    misprint for 0.5. Names the likely intended rate (a tenth)."""
+    label, rows, _ = _label_context(plan)
+    initial = label.initial_rate if label else _strictest(r.initial_rate for r in rows)
+    if initial is None or not plan.steps or initial.governing_ml_kg_h <= 0:
+        return []
+    slip = rules()["rate_slip"]
+    first = plan.steps[0]
+    rate = effective_rate_ml_kg_h(plan, first.pump_rate_ml_h, first.rate_ml_kg_h)
+    ratio = rate / initial.governing_ml_kg_h
+    if ratio < Decimal(str(slip["factor"])):
+        return []
+    likely = f"{fmt(first.rate_ml_kg_h / Decimal(str(slip['divide_by'])), 3)} mL/kg/h"
+    return [
+        make(
+            "start_rate_tenfold_slip",
+            "; ".join([rule_citation("rate_slip"), _cite(plan, initial.source_ids)]),
+            step=1,
+            rate=fmt_rate(rate),
+            ratio=fmt(ratio, 1),
+            product=plan.product.brand,
+            initial=fmt_rate_fact(initial),
+            likely=likely,
+        )
+    ]
+
+
+def _family_cite(keys: Iterable[str]) -> str:
+    from ivig.core import family
+
+    return "; ".join(family.source_line(k) for k in keys)
+
+
+@check
+def check_setting(plan: Plan) -> list[Finding]:
+    """A first infusion, or the first of a new product, at home (seed 003, HTA Core, EU-style
+    texts; an AAAAI expert disagrees and the stricter is used)."""
+    from ivig.core import family
+
+    if plan.document.order.setting != "home":
+        return []
+    data = family.family_data()["setting"]
+    source = _family_cite([*data["home_first_sources"], *data["home_first_conflict_sources"]])
+    out: list[Finding] = []
+    first = plan.document.patient.first_infusion
+    if first is not False:
+        what = "a first infusion" if first else "possibly a first infusion (not stated)"
+        what_es = "una primera infusión" if first else "quizá una primera infusión (no consta)"
+        out.append(make("home_first_infusion", source, what=what, what_es=what_es))
+    if family.is_product_switch(plan):
+        previous = plan.document.patient.previous_product or ""
+        known = plan.catalogue.products.get(previous)
+        brand = known.brand if known is not None else previous
+        out.append(
+            make("home_product_switch", source, previous=brand, product=plan.product.brand)
+        )
+    return out
+
+
+@check
+def check_premedication(plan: Plan) -> list[Finding]:
+    from ivig.core import family
+
+    low, high = family.premedication_window_min()
+    timing = _family_cite(family.family_data()["premedication"]["timing_sources"])
+    out: list[Finding] = []
+    for item in plan.document.order.premedication:
+        if item.minutes_before is None:
+            out.append(
+                make(
+                    "premedication_timing_not_given",
+                    timing,
+                    name=item.name,
+                    low=fmt(low, 0),
+                    high=fmt(high, 0),
+                )
+            )
+        elif not low <= item.minutes_before <= high:
+            out.append(
+                make(
+                    "premedication_timing_outside_advice",
+                    timing,
+                    name=item.name,
+                    minutes=str(item.minutes_before),
+                    low=fmt(low, 0),
+                    high=fmt(high, 0),
+                )
+            )
+        if item.repeat_before_step is not None and item.repeat_before_step > len(plan.steps):
+            out.append(
+                make(
+                    "premedication_repeat_step_missing",
+                    "the prescription (order.premedication)",
+                    name=item.name,
+                    number=str(item.repeat_before_step),
+                    steps=str(len(plan.steps)),
+                )
+            )
+        if item.dose is None:
+            continue
+        amount = family.premedication_mg(plan, item.dose)
+        if amount is None:
+            continue
+        mg, per_kg = amount
+        if per_kg:
+            out.append(
+                make(
+                    "premedication_dose_for_weight",
+                    "the prescription (order.premedication) and the patient's weight",
+                    name=item.name,
+                    dose=item.dose.text,
+                    weight=fmt(plan.dosing.actual_kg, 2),
+                    mg=fmt(mg, 0),
+                )
+            )
+        drug = family.premedication_drug(item.name)
+        if drug is None or "max_single" not in drug:
+            continue
+        maximum = units.grams(units.parse(drug["max_single"], "family.toml", Kind.DOSE_FIXED))
+        if mg > maximum * 1000:
+            weak = bool(drug.get("weak"))
+            out.append(
+                make(
+                    "premedication_above_max_single_dose",
+                    _family_cite(drug["sources"]),
+                    severity="warning" if weak else None,
+                    name=item.name,
+                    mg=fmt(mg, 0),
+                    maximum=drug["max_single"],
+                    weak=" (weak source: check with a pharmacist)" if weak else "",
+                    weak_es=" (fuente débil: compruébelo con farmacia)" if weak else "",
+                )
+            )
+    return out

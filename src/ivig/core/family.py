@@ -536,6 +536,20 @@ def plan_statements(plan: Plan) -> tuple[Statement, ...]:
     return tuple(out)
 
 
+def premedication_mg(plan: Plan, dose: units.Quantity) -> tuple[Decimal, bool] | None:
+    """A premedication dose in mg for this patient (per-kg doses × actual weight), and whether
+    it was per kg. None for volumes (mL), which cannot be compared with a mass."""
+    try:
+        kind, quantity = units.parse_any(
+            dose.text, "order.premedication.dose", (Kind.DOSE_FIXED, Kind.DOSE_PER_KG)
+        )
+    except units.QuantityError:
+        return None
+    if kind is Kind.DOSE_FIXED:
+        return units.grams(quantity) * 1000, False
+    return units.grams_per_kg(quantity) * 1000 * plan.dosing.actual_kg, True
+
+
 def premedication_statements(plan: Plan) -> tuple[Statement, ...]:
     items = plan.document.order.premedication
     if not items:
@@ -548,16 +562,33 @@ def premedication_statements(plan: Plan) -> tuple[Statement, ...]:
         )
     out = []
     for item in items:
-        dose = f" {item.dose}" if item.dose is not None else ""
+        dose_en = dose_es = ""
+        if item.dose is not None:
+            dose_en = dose_es = f" {item.dose.text}"
+            amount = premedication_mg(plan, item.dose)
+            if amount is not None and amount[1]:
+                weight = _number(plan.dosing.actual_kg, "en", 1)
+                dose_en += f" (= {_number(amount[0], 'en')} mg for {weight} kg)"
+                dose_es += (
+                    f" (= {_number(amount[0], 'es')} mg para "
+                    f"{_number(plan.dosing.actual_kg, 'es', 1)} kg)"
+                )
         if item.minutes_before is None:
             en_when, es_when = "(when: not stated, ask the team)", "(cuándo: no consta, pregunte)"
         else:
             en_when = f"{item.minutes_before} minutes before the infusion"
             es_when = f"{item.minutes_before} minutos antes de la infusión"
+        repeat_en = repeat_es = ""
+        if item.repeat_every is not None:
+            repeat_en += f"; repeated every {item.repeat_every.text} during the infusion"
+            repeat_es += f"; se repite cada {item.repeat_every.text} durante la infusión"
+        if item.repeat_before_step is not None:
+            repeat_en += f"; repeated before step {item.repeat_before_step}"
+            repeat_es += f"; se repite antes del paso {item.repeat_before_step}"
         out.append(
             _say(
-                f"Prescribed: {item.name}{dose}, {en_when}.",
-                f"Prescrito: {item.name}{dose}, {es_when}.",
+                f"Prescribed: {item.name}{dose_en}, {en_when}{repeat_en}.",
+                f"Prescrito: {item.name}{dose_es}, {es_when}{repeat_es}.",
                 ["PLAN"],
             )
         )

@@ -119,6 +119,8 @@ class Premedication:
     dose: Quantity | None
     minutes_before: int | None
     note: str | None
+    repeat_every: Quantity | None = None  # a duration: given again every ... during the infusion
+    repeat_before_step: int | None = None  # given again before this titration step
 
 
 @dataclass(frozen=True)
@@ -144,6 +146,10 @@ class Order:
     saline: Saline | None
     prescriber: str | None
     notes: str | None
+    setting: str | None = None  # "hospital" | "clinic" | "home"; None: not stated
+
+
+SETTINGS = ("hospital", "clinic", "home")
 
 
 @dataclass(frozen=True)
@@ -181,10 +187,11 @@ ORDER_KEYS = {
     "saline",
     "prescriber",
     "notes",
+    "setting",
 }
 STEP_KEYS = {"rate", "minutes", "reason"}
 RULE_KEYS = {"start", "increase_by", "every_minutes", "max", "first_step_minutes"}
-PREMED_KEYS = {"name", "dose", "minutes_before", "note"}
+PREMED_KEYS = {"name", "dose", "minutes_before", "note", "repeat_every", "repeat_before_step"}
 SALINE_KEYS = {"amount", "timing"}
 
 
@@ -559,6 +566,7 @@ def _parse_order(
     saline = _parse_saline(c, table.get("saline"))
     prescriber = c.text(table.get("prescriber"), "order.prescriber", max_length=200)
     notes = c.text(table.get("notes"), "order.notes", max_length=2000)
+    setting = c.choice(table.get("setting"), "order.setting", list(SETTINGS), required=False)
     if (
         len(c.problems) > n
         or product_id is None
@@ -585,6 +593,7 @@ def _parse_order(
         saline=saline,
         prescriber=prescriber,
         notes=notes,
+        setting=setting,
     )
 
 
@@ -714,7 +723,24 @@ def _parse_premedication(c: ProblemCollector, value: object) -> tuple[Premedicat
                 table["minutes_before"], f"{sf}.minutes_before", 0, 24 * 60, what="minutes"
             )
         note = c.text(table.get("note"), f"{sf}.note", max_length=300)
-        out.append(Premedication(name=name, dose=dose, minutes_before=minutes_before, note=note))
+        repeat_every = None
+        if table.get("repeat_every") is not None:
+            repeat_every = c.quantity(table["repeat_every"], f"{sf}.repeat_every", Kind.DURATION)
+        repeat_before_step = None
+        if table.get("repeat_before_step") is not None:
+            repeat_before_step = c.integer(
+                table["repeat_before_step"], f"{sf}.repeat_before_step", 2, 100, what="step number"
+            )
+        out.append(
+            Premedication(
+                name=name,
+                dose=dose,
+                minutes_before=minutes_before,
+                note=note,
+                repeat_every=repeat_every,
+                repeat_before_step=repeat_before_step,
+            )
+        )
     return tuple(out)
 
 

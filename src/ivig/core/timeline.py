@@ -378,7 +378,58 @@ def _premedication(plan: Plan) -> list[CareEvent]:
                     p["source"],
                 )
             )
+        events += _premedication_repeats(plan, day)
     return events
+
+
+def _premedication_repeats(plan: Plan, day: Any) -> list[CareEvent]:
+    """Repeats the order asks for: every N (from the start, while the infusion runs) and before
+    a given step (at the step's planned start)."""
+    p = timeline_data()["premedication"]
+    out: list[CareEvent] = []
+    if day.start is None or day.end is None:
+        return out
+    for item in plan.document.order.premedication:
+        moments: list[tuple[datetime, str, str]] = []
+        if item.repeat_every is not None:
+            every = timedelta(minutes=float(units.minutes(item.repeat_every)))
+            at = day.start + every
+            while every > timedelta(0) and at < day.end:
+                moments.append(
+                    (
+                        at,
+                        p["repeat_every_detail_en"].format(every=item.repeat_every.text),
+                        p["repeat_every_detail_es"].format(every=item.repeat_every.text),
+                    )
+                )
+                at += every
+        number = item.repeat_before_step
+        steps = day.schedule.steps
+        if number is not None and 1 < number <= len(steps):
+            at = day.start + timedelta(minutes=float(steps[number - 1].start_min))
+            moments.append(
+                (
+                    at,
+                    p["repeat_step_detail_en"].format(step=number),
+                    p["repeat_step_detail_es"].format(step=number),
+                )
+            )
+        for at, en, es in moments:
+            out.append(
+                CareEvent(
+                    "premedication",
+                    at,
+                    None,
+                    p["repeat_title_en"].format(names=item.name),
+                    p["repeat_title_es"].format(names=item.name),
+                    en,
+                    es,
+                    None,
+                    (),
+                    p["source"],
+                )
+            )
+    return out
 
 
 def _infusions(plan: Plan) -> list[CareEvent]:

@@ -72,7 +72,7 @@ def team_price(team: CareTeam, product_id: str) -> family.TeamPrice | None:
 
 
 def order_setting(plan: Plan) -> str | None:
-    return getattr(plan.document.order, "setting", None)
+    return plan.document.order.setting
 
 
 @login_required

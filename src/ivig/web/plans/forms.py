@@ -78,6 +78,17 @@ class PlanForm(forms.Form):
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
     )
     prescriber = forms.CharField(label=_("Prescriber"), required=False, max_length=200)
+    setting = forms.ChoiceField(
+        label=_("Where it is given"),
+        required=False,
+        choices=[
+            ("", _("not stated")),
+            ("hospital", _("hospital")),
+            ("clinic", _("clinic (outpatient)")),
+            ("home", _("home")),
+        ],
+        help_text=_("A first infusion or a new product at home gets a warning."),
+    )
     first_infusion = forms.BooleanField(label=_("First infusion"), required=False)
     previous_product = forms.ChoiceField(label=_("Previous product"), required=False)
     titration_form = forms.ChoiceField(
@@ -148,10 +159,19 @@ class PremedicationForm(forms.Form):
         label=_("Dose"), required=False, max_length=40, help_text=_("e.g. “15 mg/kg”.")
     )
     minutes_before = forms.CharField(label=_("Minutes before"), required=False, max_length=5)
+    repeat_every = forms.CharField(
+        label=_("Repeat every"), required=False, max_length=20, help_text=_("e.g. “4 h”.")
+    )
+    repeat_before_step = forms.CharField(
+        label=_("Repeat before step"), required=False, max_length=3
+    )
 
     def is_blank(self) -> bool:
         data = self.cleaned_data if hasattr(self, "cleaned_data") else {}
-        return not any((data.get(k) or "").strip() for k in ("name", "dose", "minutes_before"))
+        return not any((data.get(k) or "").strip() for k in PREMED_FIELDS)
+
+
+PREMED_FIELDS = ("name", "dose", "minutes_before", "repeat_every", "repeat_before_step")
 
 
 StepFormSet: type[BaseFormSet[StepForm]] = formset_factory(
@@ -215,6 +235,8 @@ def order_document(
         order["start"] = d["start"].strip()
     if (d.get("prescriber") or "").strip():
         order["prescriber"] = d["prescriber"].strip()
+    if d.get("setting"):
+        order["setting"] = d["setting"]
     if d["titration_form"] == "rule":
         rule: dict[str, Any] = {}
         for key in ("start", "increase_by", "max"):
@@ -243,6 +265,10 @@ def order_document(
             row["dose"] = premed.cleaned_data["dose"].strip()
         if premed.cleaned_data["minutes_before"].strip():
             row["minutes_before"] = _int_or_text(premed.cleaned_data["minutes_before"])
+        if (premed.cleaned_data.get("repeat_every") or "").strip():
+            row["repeat_every"] = premed.cleaned_data["repeat_every"].strip()
+        if (premed.cleaned_data.get("repeat_before_step") or "").strip():
+            row["repeat_before_step"] = _int_or_text(premed.cleaned_data["repeat_before_step"])
         premeds.append(row)
     if premeds:
         order["premedication"] = premeds
@@ -282,6 +308,7 @@ def initial_from_document(
             "vial_rounding",
             "prescriber",
             "notes",
+            "setting",
         )
     }
     initial["days"] = str(order.get("days", ""))
@@ -312,6 +339,8 @@ def initial_from_document(
             "name": str(row.get("name", "")),
             "dose": str(row.get("dose", "") or ""),
             "minutes_before": str(row.get("minutes_before", "") or ""),
+            "repeat_every": str(row.get("repeat_every", "") or ""),
+            "repeat_before_step": str(row.get("repeat_before_step", "") or ""),
         }
         for row in order.get("premedication") or []
         if isinstance(row, Mapping)
@@ -341,6 +370,7 @@ _FORM_FIELDS = {
     "order.vial_rounding": "vial_rounding",
     "order.start": "start",
     "order.prescriber": "prescriber",
+    "order.setting": "setting",
     "order.notes": "notes",
     "order.saline": "saline_amount",
     "order.saline.amount": "saline_amount",

@@ -42,6 +42,7 @@ from ivig.web.plans.forms import (
     DEFAULT_PREMED_ROWS,
     DEFAULT_STEP_ROWS,
     MAX_ROWS,
+    PREMED_FIELDS,
     PREMED_PREFIX,
     STEP_PREFIX,
     PlanForm,
@@ -144,9 +145,7 @@ def _row_action(
     if not any(name in data for name in actions):
         return None
     steps: list[dict[str, Any]] = rows_from_data(data, STEP_PREFIX, ("rate", "minutes"))
-    premeds: list[dict[str, Any]] = rows_from_data(
-        data, PREMED_PREFIX, ("name", "dose", "minutes_before")
-    )
+    premeds: list[dict[str, Any]] = rows_from_data(data, PREMED_PREFIX, PREMED_FIELDS)
     if "add_step" in data:
         steps.append({})
     if "add_premed" in data:
