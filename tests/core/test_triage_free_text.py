@@ -404,6 +404,7 @@ def test_no_trouble_breathing_alone_is_not_an_emergency() -> None:
         "no sé, le cuesta respirar",
         "wheezing: no",  # a checklist answer after the sign: unclear, kept
         "no fever and wheezing",  # "no" does not reach past "and"
+        "no she is wheezing",  # an answer ("No, she is wheezing"): kept
     ],
 )
 def test_unclear_negation_keeps_the_symptom(phrase: str) -> None:
@@ -573,6 +574,24 @@ def test_a_symptom_without_words_is_refused_at_load() -> None:
     split = text.replace('"tose sangre",', '"tose y sangre",', 1)
     with pytest.raises(TriageDataError, match="splits phrases"):
         parse_lexicon(split, load_triage_data())
+
+
+@pytest.mark.parametrize(
+    "phrase", ["she was painting", "a fitted sheet", "fit and well", "the shoes fitted",
+               "she sobs a bit"]
+)  # fmt: skip
+def test_common_words_are_not_guessed_as_emergency_signs(phrase: str) -> None:
+    assert _triage_text(phrase) != "emergency"
+    assert not any(m.close_spelling for r in read_free_text(phrase) for m in r.matches)
+
+
+def test_a_close_spelling_is_shown_so_a_person_can_correct_it() -> None:
+    # A long real word one letter from a sign is read as the sign (the safe side), and the
+    # reading says it was a close spelling of which phrase.
+    (reading,) = read_free_text("wheeling the pram")
+    (match,) = reading.matches
+    assert match.symptom == "wheeze_or_noisy_breathing"
+    assert match.close_spelling and match.term == "wheezing"
 
 
 def test_words_carried_over_only_when_a_phrase_spans_them() -> None:

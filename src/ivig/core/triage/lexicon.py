@@ -31,6 +31,7 @@ from ivig.core.triage.data import LANGUAGES, RANK, TriageData, TriageDataError, 
 LEXICON_FILE = "symptom_lexicon.toml"
 # Design choices of the matcher (docs/triage.md, "Free text"), not clinical numbers.
 _FUZZY_MIN_LETTERS = 6  # a word this long may have one letter wrong, missing, extra or swapped
+_FUZZY_SINGLE_WORD_LETTERS = 8  # ... and a one-word phrase must be this long to be guessed
 _MAX_BETWEEN = 4  # at most this many words between a negation and what it negates
 _MAX_GAPS = 1  # filler words allowed inside a multi-word phrase ("swollen top lip")
 _LEFTOVER_WORDS = 3  # an "expected" reading with this many unexplained words is only partly read
@@ -365,6 +366,11 @@ def _match_at(
     words: Sequence[str], start: int, term: Term, gap_words: frozenset[str]
 ) -> tuple[int, bool] | None:
     i, close, gaps = start, False, 0
+    # A close spelling is accepted only for call/emergency phrases, and for a one-word phrase
+    # only when it is long (a short word is too often another real word: panting / painting).
+    fuzzy = term.level != "expected" and (
+        len(term.words) > 1 or len(term.words[0]) >= _FUZZY_SINGLE_WORD_LETTERS
+    )
     for index, expected in enumerate(term.words):
         while True:
             if i >= len(words):
@@ -372,7 +378,7 @@ def _match_at(
             word = words[i]
             if word == expected:
                 break
-            if term.level != "expected" and _one_edit(word, expected):
+            if fuzzy and _one_edit(word, expected):
                 close = True
                 break
             if index > 0 and word in gap_words and gaps < _MAX_GAPS:
