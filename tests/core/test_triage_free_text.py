@@ -591,7 +591,7 @@ def test_a_close_spelling_is_shown_so_a_person_can_correct_it() -> None:
     (reading,) = read_free_text("wheeling the pram")
     (match,) = reading.matches
     assert match.symptom == "wheeze_or_noisy_breathing"
-    assert match.close_spelling and match.term == "wheezing"
+    assert match.close_spelling and match.typed == "wheeling"
 
 
 def test_words_carried_over_only_when_a_phrase_spans_them() -> None:
