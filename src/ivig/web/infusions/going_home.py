@@ -15,6 +15,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from ivig.core import family
+from ivig.core import going_home as going_home_core
 from ivig.core.triage import load_triage_data
 from ivig.core.units import Kind, minutes, parse
 from ivig.web import access
@@ -55,7 +56,7 @@ def going_home(request: HttpRequest, patient_id: int, infusion_id: int) -> HttpR
                     sources.append({"kind": kind, "key": key, "number": len(numbers), "text": text})
             return ", ".join(str(numbers[f"{kind}:{k}"]) for k in keys)
 
-        levels = family.going_home_symptoms(plan)
+        levels = going_home_core.going_home_symptoms(plan)
         groups = {
             level: [
                 {
@@ -74,7 +75,7 @@ def going_home(request: HttpRequest, patient_id: int, infusion_id: int) -> HttpR
                 "keys": " ".join(s.sources),
                 "refs": cite(s.sources, "family"),
             }
-            for s in family.going_home_expected()
+            for s in going_home_core.going_home_expected()
         ]
         ended = infusion.ended_at
         hydration_until = timezone.localtime(ended) + _hours("after") if ended else None
