@@ -65,3 +65,14 @@ def test_a_checkin_in_words_ends_in_call_emergency_services(
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     page.screenshot(path=str(artifacts_dir / "checkin-words-emergency.png"), full_page=True)
     assert CheckInAnswer.objects.get(checkin=item).level == "emergency"
+    # the other infusion-day pages fit the phone too (no sideways scrolling)
+    base = f"{live_server.url}/patients/{world.patient.pk}"
+    for address in (
+        f"{base}/infusions/",
+        f"{base}/infusions/{infusion.pk}/",
+        f"{base}/hydration/",
+        f"{base}/calendar/",
+    ):
+        page.goto(address)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= PHONE["width"], (address, width)

@@ -147,9 +147,9 @@ def infusion_list(request: HttpRequest, patient_id: int) -> HttpResponse:
             "now": timezone.now(),
             "running": Infusion.objects.filter(patient=patient, ended_at__isnull=True).first(),
             "planned_checkins": (
-                records.planned_checkins(approvals[0])
-                if approvals
-                and not CheckIn.objects.filter(infusion__approval=approvals[0]).exists()
+                records.planned_checkins(shown)
+                if shown is not None
+                and not CheckIn.objects.filter(infusion__approval=shown).exists()
                 else []
             ),
             "language": _language(),
