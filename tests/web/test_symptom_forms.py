@@ -162,3 +162,24 @@ def test_the_checkin_in_spanish_groups_reads_spanish_words_and_is_all_translated
     body = response.content.decode()
     assert "Cómo se entendieron sus palabras" in body
     assert item.answers.get().level == "emergency"
+
+
+def test_a_number_with_the_wrong_unit_chosen_is_refused_not_misread(client, world):
+    """101 with °C chosen (meant °F) is no body temperature: refused with the field named, on
+    the check-in (triage) and in Vitals; nothing is saved."""
+    client.force_login(world.caregiver)
+    item = _checkin(client, world)
+    response = client.post(
+        f"/patients/{world.patient.pk}/checkins/{item.pk}/",
+        {"temperature_0": "101", "temperature_1": "°C", "headache": "0"},
+    )
+    assert response.status_code == 200 and not item.answers.exists()
+    client.force_login(world.nurse)
+    post_start(client, world, approve(world, start="2026-12-01T08:30"), day=1)
+    infusion = world.patient.infusions.filter(ended_at__isnull=True).get()
+    response = client.post(
+        url(world, infusion, "record/vitals/"),
+        {"vitals-at": at(infusion, 5), "vitals-temperature_0": "38", "vitals-temperature_1": "°F"},
+    )
+    assert "not a plausible body temperature" in response.content.decode()
+    assert not InfusionEvent.objects.filter(kind="vitals").exists()
