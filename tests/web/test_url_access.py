@@ -46,10 +46,15 @@ PUBLIC = {
     # from the order the request itself carries (docs/fhir.md).
     "cds_discovery",
     "cds_service",
+    # The OpenAPI document and its viewer describe the API; they hold no data.
+    "api_v1:openapi-json",
+    "api_v1:openapi-view",
+    "api_v1:api-root",
 }
 LOGIN_PREFIXES = ("/accounts/login/", "/admin/login/")
 # Bookkeeping that a visit may legitimately write: sessions and login-attempt logs.
-NOT_WATCHED = {"sessions.session", "axes.accessattempt", "axes.accesslog", "axes.accessfailurelog"}
+NOT_WATCHED = {"sessions.session", "axes.accessattempt", "axes.accesslog", "axes.accessfailurelog",
+               "api.apitoken"}  # an API token's last_used_at
 
 
 @dataclass
@@ -152,6 +157,11 @@ class Values:
             infusion=self.infusion, patient=world.patient, due_at=now, hours_after_end=72,
             label="+72 h",
         )
+        from ivig.web.api.models import ApiToken
+
+        self.api_token = ApiToken.issue(
+            team=world.team_a, user=world.caregiver, name="EHR", scopes=["read"], days=1
+        )[0]
 
     def __call__(self, param: str, template: str, model: str) -> Any:
         w = self.world
@@ -173,6 +183,7 @@ class Values:
             "infusion_id": self.infusion.pk,
             "event_id": self.event.pk,
             "checkin_id": self.checkin.pk,
+            "token_id": self.api_token.pk,
             "kind": "vitals",
             "service_id": "ivig-order-sign",
             "app_label": "patients",
@@ -222,12 +233,20 @@ def _check(route: Route, who: str, response: Any, world: Any) -> None:
     if route.name in PUBLIC:
         return
     location = response.get("Location", "")
-    if who == "stranger" and not re.search(r"<|\(", route.template):
+    if who in ("stranger", "stranger_token") and not re.search(r"<|\(", route.template):
         return  # a page about the stranger's own things (their patient list, their teams)
-    if who == "anonymous":
+    if route.url.startswith("/api/v1/") and who != "stranger_token":
+        # The JSON API knows only tokens: a login session is not enough (405: a method the
+        # route does not have, refused before anything is looked up).
+        ok = status in (401, 405)
+    elif who == "anonymous":
         ok = status in (401, 403, 404) or (
             status == 302 and location.startswith(LOGIN_PREFIXES)
         )
+    elif who == "stranger_token":
+        # 400/422: the empty body is refused before the patient is looked up, the same answer
+        # for any id (nothing about team A is revealed; nothing changes, checked below).
+        ok = status in (400, 403, 404, 405, 422)
     else:
         ok = status in (403, 404) or (
             route.template.startswith("admin/")
@@ -238,11 +257,20 @@ def _check(route: Route, who: str, response: Any, world: Any) -> None:
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("who", ["anonymous", "stranger"])
+@pytest.mark.parametrize("who", ["anonymous", "stranger", "stranger_token"])
 def test_no_url_lets_an_outsider_read_or_change_team_a(world, who):
+    from ivig.web.api.models import ApiToken
+
     values = Values(world)
     all_routes = list(routes(values))
     assert len(all_routes) > 50
+    headers = {}
+    if who == "stranger_token":  # the stranger's own API token, every scope, in their team
+        key = ApiToken.issue(team=world.team_b, user=world.stranger, name="x",
+                             scopes=["read", "write", "approve"], days=1)[1]
+        headers = {"HTTP_AUTHORIZATION": f"Bearer {key}"}
+        all_routes = [r for r in all_routes if r.url.startswith("/api/v1/")]
+        assert len(all_routes) > 15
     for route in all_routes:
         assert resolve(route.url.split("?")[0]), route
         for method in ("get", "post"):
@@ -250,7 +278,7 @@ def test_no_url_lets_an_outsider_read_or_change_team_a(world, who):
             if who == "stranger":
                 client.force_login(world.stranger)
             before = snapshot()
-            response = getattr(client, method)(route.url)
+            response = getattr(client, method)(route.url, **headers)
             _check(route, who, response, world)
             assert snapshot() == before, f"{who} {method.upper()} {route.url} changed the database"
 

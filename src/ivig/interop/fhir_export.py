@@ -178,6 +178,7 @@ def order_resources(
     status: str = "draft",
     weight_observation_id: str | None = None,
     height_observation_id: str | None = None,
+    other_observation_ids: Sequence[str] = (),
 ) -> list[Json]:
     """The IVIG MedicationRequest (with its contained Medication) and the premedication and
     saline MedicationRequests of the same order (one ``groupIdentifier``)."""
@@ -318,6 +319,7 @@ def order_resources(
         supporting.append(_ref("Observation", weight_observation_id))
     if height_observation_id:
         supporting.append(_ref("Observation", height_observation_id))
+    supporting.extend(_ref("Observation", i) for i in other_observation_ids)
     if supporting:
         request["supportingInformation"] = supporting
 
@@ -701,6 +703,9 @@ def plan_bundle(
         status=status,
         weight_observation_id=f"{prefix}-weight",
         height_observation_id=f"{prefix}-height" if p.height is not None else None,
+        other_observation_ids=[
+            o["id"] for o in observations if o["id"].endswith(("-age", "-blood-group"))
+        ],
     )
     conditions = condition_resources(patient_id, p.conditions)
     return bundle([patient, *observations, *conditions, *requests], base_url=base_url)

@@ -33,6 +33,9 @@ class FhirImportError(ValueError):
 
 
 SUPPORTED = ("MedicationRequest", "Observation", "Patient", "Condition", "Medication")
+# Records of what happened (a patient's exported Bundle has them): not part of an order, so an
+# order import passes over them; every other resource type is refused by name.
+RECORDS = ("MedicationAdministration", "AdverseEvent")
 
 
 def flatten(data: object) -> list[Json]:
@@ -216,12 +219,14 @@ def import_order(
     *,
     tz: tzinfo | None = None,
     unmapped_conditions: list[Problem] | None = None,
+    request_id: str | None = None,
 ) -> Json:
     """FHIR JSON -> order document mapping. Raises FhirImportError listing every problem.
 
     A Condition that cannot be mapped is an error, unless the caller passes a list in
     ``unmapped_conditions``: then it is reported there (CDS Hooks shows it on a card, because a
-    check that depends on it could not run) and the order is still read.
+    check that depends on it could not run) and the order is still read. ``request_id`` picks
+    one IVIG MedicationRequest when a Bundle holds several (e.g. a patient's exported plans).
     """
     t = load()
     resources = flatten(data)
@@ -229,12 +234,18 @@ def import_order(
     if problems:
         raise FhirImportError(problems)
     r = _Reader(t, tz)
-    unsupported = sorted({str(x.get("resourceType")) for x in resources} - set(SUPPORTED))
+    unsupported = sorted(
+        {str(x.get("resourceType")) for x in resources} - set(SUPPORTED) - set(RECORDS)
+    )
     for kind in unsupported:
         r.add("resourceType", kind, ", ".join(SUPPORTED), "this resource type is not imported")
     requests = _by_type(resources, "MedicationRequest")
     main = [q for q in requests if _role(r, q) in (None, "ivig")]
+    if request_id is not None:
+        main = [q for q in main if q.get("id") == request_id]
     extras = [q for q in requests if _role(r, q) in ("premedication", "saline")]
+    if len(main) == 1 and main[0].get("groupIdentifier") is not None:
+        extras = [q for q in extras if q.get("groupIdentifier") == main[0]["groupIdentifier"]]
     if len(main) != 1:
         r.add(
             "MedicationRequest",
@@ -589,6 +600,8 @@ def _patient(
         ]
         if len(matches) > 1:
             named = [o for o in matches if f"Observation/{o.get('id')}" in supporting]
+            if not named and supporting and kind != "weight":
+                continue  # the order names the measurements it was written for: not this kind
             if len(named) != 1:
                 r.add(
                     f"Observation[{spec.loinc}]",
