@@ -320,11 +320,11 @@ def test_an_ehr_like_client_does_its_whole_day(world: World) -> None:
     checkins = caregiver.get(f"/patients/{pid}/checkins").json()
     assert checkins
     answer = caregiver.post(
-        f"/patients/{pid}/checkins/{checkins[0]['id']}/answer",
+        f"/patients/{pid}/checkins/{checkins[0]['id']}/answers",
         {"symptoms": [], "temperature": "39.5 °C", "headache": 2},
     )
-    assert answer.status_code == 200, answer.content
-    assert answer.json()["triage"]
+    assert answer.status_code == 201, answer.content
+    assert answer.json()["answers"][0]["triage"]
     drink = caregiver.post(f"/patients/{pid}/hydration", {"at": local(5), "volume": "250 mL"})
     assert drink.status_code == 201 and drink.json()["volume_ml"] == "250.0"
     assert (

@@ -441,9 +441,7 @@ def plan_out(version: PlanVersion, language: str = "en") -> dict[str, Any]:
 
 
 def _version(patient: Patient, version_id: int) -> PlanVersion:
-    version: PlanVersion | None = PlanVersion.objects.filter(
-        patient=patient, pk=version_id
-    ).first()
+    version: PlanVersion | None = PlanVersion.objects.filter(patient=patient, pk=version_id).first()
     if version is None:
         raise Http404("No such plan version")
     return version
@@ -688,20 +686,27 @@ class EventIn(Schema):
     fields: dict[str, Any]
 
 
+class CheckInAnswerOut(Schema):
+    id: int
+    answered_at: datetime
+    level: str
+    report: dict[str, Any]
+    triage: dict[str, Any]
+
+
 class CheckInOut(Schema):
     id: int
     infusion: int
     due_at: datetime
     label: str
-    answered_at: datetime | None
-    answers: dict[str, Any]
-    triage: dict[str, Any]
+    answers: list[CheckInAnswerOut]
 
 
 class CheckInAnswerIn(Schema):
     symptoms: list[str] = []
     temperature: str = ""
     headache: int = 0
+    free_text: str = ""
     language: str = "en"
 
 
@@ -715,6 +720,7 @@ class DrinkOut(Schema):
 class DrinkIn(Schema):
     at: str
     volume: str
+    confirm: bool = False
 
 
 def infusion_out(infusion: Any) -> dict[str, Any]:
@@ -758,32 +764,56 @@ def list_infusions(request: HttpRequest, patient_id: int) -> Any:
 
 
 @api.post(
-    "/patients/{patient_id}/infusions", response=responses(InfusionOut, 201), tags=["infusions"]
+    "/patients/{patient_id}/infusions",
+    response=responses(InfusionOut, 201, s409=ErrorOut),
+    tags=["infusions"],
 )
 def start_infusion(request: HttpRequest, patient_id: int, payload: InfusionIn) -> Any:
-    """Start a day of an approved plan (only an approved, not archived plan can be started)."""
+    """Start a day of an approved plan, with the page's rules: only an approved plan, one
+    running infusion per patient, a day of the plan not given before."""
+    from django.db import IntegrityError
+
+    from ivig.core import infusion_day
     from ivig.web.infusions import forms
     from ivig.web.infusions.models import Infusion
-    from ivig.web.infusions.views import _approvals
+    from ivig.web.infusions.views import _approvals, _start_refusal
+    from ivig.web.plans.approval import start_choices
 
     patient = patient_for(request, patient_id, Action.RECORD_MEASUREMENT)
     approvals = _approvals(patient)
     data = payload.dict()
-    form = forms.StartForm(data, approvals=approvals)
+    form = forms.StartForm(data, choices=start_choices(approvals)[0])
     if not form.is_valid():
         raise ApiProblem(400, form_problems(form, data))
-    approval = next(a for a in approvals if a.pk == form.cleaned_data["approval"])
+    approval = next((a for a in approvals if a.pk == form.cleaned_data["approval"]), None)
+    if approval is None:
+        raise ApiProblem(
+            400,
+            [
+                problem(
+                    "approval", payload.approval, "an approval of this patient's plans", "not found"
+                )
+            ],
+        )
     day = form.cleaned_data["day"]
-    days = [int(d["day"]) for d in approval.snapshot["days"]]
-    if day not in days:
-        raise ApiProblem(400, [problem("day", day, f"one of {days}", "not a day of this plan")])
-    infusion = Infusion.objects.create(
-        approval=approval,
-        patient=patient,
-        day=day,
-        started_at=form.cleaned_data["started_at"],
-        started_by=token_of(request).user,
-    )
+    refusal = _start_refusal(patient, approval, day)
+    if refusal is None:
+        try:
+            with transaction.atomic():
+                infusion = Infusion.objects.create(
+                    approval=approval,
+                    patient=patient,
+                    day=day,
+                    started_at=form.cleaned_data["started_at"],
+                    planned_date=infusion_day.planned_date(approval.snapshot, day),
+                    started_by=token_of(request).user,
+                )
+        except IntegrityError:
+            refusal = _start_refusal(patient, approval, day) or "another infusion is running"
+    if refusal is not None:
+        raise ApiProblem(
+            409, [problem("day", day, "a day of the plan that can start now", str(refusal))]
+        )
     return Status(201, infusion_out(infusion))
 
 
@@ -798,7 +828,7 @@ def get_infusion(request: HttpRequest, patient_id: int, infusion_id: int) -> Any
 
 @api.post(
     "/patients/{patient_id}/infusions/{infusion_id}/rate",
-    response=responses(EventOut, 201),
+    response=responses(EventOut, 201, s409=ErrorOut),
     tags=["infusions"],
 )
 def change_rate(request: HttpRequest, patient_id: int, infusion_id: int, payload: RateIn) -> Any:
@@ -899,9 +929,16 @@ def checkin_out(c: Any) -> dict[str, Any]:
         "infusion": c.infusion_id,
         "due_at": c.due_at,
         "label": c.label,
-        "answered_at": c.answered_at,
-        "answers": json.loads(json.dumps(c.answers or {}, default=str)),
-        "triage": json.loads(json.dumps(c.triage or {}, default=str)),
+        "answers": [
+            {
+                "id": a.pk,
+                "answered_at": a.answered_at,
+                "level": a.level,
+                "report": json.loads(json.dumps(a.report or {}, default=str)),
+                "triage": json.loads(json.dumps(a.triage or {}, default=str)),
+            }
+            for a in c.answer_list()
+        ],
     }
 
 
@@ -910,18 +947,20 @@ def checkin_out(c: Any) -> dict[str, Any]:
 )
 def list_checkins(request: HttpRequest, patient_id: int) -> Any:
     patient = patient_for(request, patient_id)
-    return [checkin_out(c) for c in patient.checkins.order_by("due_at", "pk")[:200]]
+    items = patient.checkins.prefetch_related("answers").order_by("due_at", "pk")[:200]
+    return [checkin_out(c) for c in items]
 
 
 @api.post(
-    "/patients/{patient_id}/checkins/{checkin_id}/answer",
-    response=responses(CheckInOut, s409=ErrorOut),
+    "/patients/{patient_id}/checkins/{checkin_id}/answers",
+    response=responses(CheckInOut, 201),
     tags=["infusions"],
 )
 def answer_checkin(
     request: HttpRequest, patient_id: int, checkin_id: int, payload: CheckInAnswerIn
 ) -> Any:
-    """Answer a check-in; the answer is triaged by the core (the same rules as the page)."""
+    """Answer a check-in (each answer is kept; a later one never replaces an earlier one). The
+    answer is triaged by the core with the same rules as the page."""
     from decimal import Decimal
 
     from ivig.core.infusion_checks import symptom_words
@@ -932,15 +971,12 @@ def answer_checkin(
     item = patient.checkins.select_related("infusion").filter(pk=checkin_id).first()
     if item is None:
         raise Http404("No such check-in")
-    if item.answered_at is not None:
-        raise ApiProblem(
-            409, [problem("checkin", checkin_id, "a check-in not yet answered", "already answered")]
-        )
     language = _language(payload.language)
     data = {
         "symptoms": payload.symptoms,
         "temperature": payload.temperature,
         "headache": str(payload.headache),
+        "free_text": payload.free_text,
     }
     form = forms.CheckInForm(data)
     if not form.is_valid():
@@ -954,19 +990,15 @@ def answer_checkin(
     }
     if form.cleaned_data["temperature"]:
         report["temperature"] = form.cleaned_data["temperature"]
+    if form.cleaned_data["free_text"].strip():
+        report["free_text"] = form.cleaned_data["free_text"].strip()
     try:
         result = records.run_triage(patient, item.infusion.snapshot, report, language)
     except TriageInputError as exc:
         raise ApiProblem(400, from_problems(exc.problems)) from exc
-    item.answers = {
-        **report,
-        "symptom_words": [w for _n, w in symptom_words(report["symptoms"], language)],
-    }
-    item.triage = result
-    item.answered_at = timezone.now()
-    item.answered_by = token_of(request).user
-    item.save()
-    return checkin_out(item)
+    kept = {**report, "symptom_words": [w for _n, w in symptom_words(report["symptoms"], language)]}
+    records.answer_checkin(item, token_of(request).user, kept, result)
+    return Status(201, checkin_out(item))
 
 
 def drink_out(d: Any) -> dict[str, Any]:
@@ -981,20 +1013,34 @@ def list_drinks(request: HttpRequest, patient_id: int) -> Any:
 
 @api.post("/patients/{patient_id}/hydration", response=responses(DrinkOut, 201), tags=["infusions"])
 def add_drink(request: HttpRequest, patient_id: int, payload: DrinkIn) -> Any:
-    from ivig.core import units
-    from ivig.core.infusion_checks import hydration_volume_ml
+    """A drink, with the page's rules: one parser for mL, L, oz and cups; a drink in the future
+    is refused; a single drink above the bound needs ``confirm``."""
+    from ivig.core import infusion_day
+    from ivig.core.checks import fmt
     from ivig.web.infusions import forms
     from ivig.web.infusions.models import HydrationEntry
+    from ivig.web.infusions.views import _drink_ml, _weight_kg
 
     patient = patient_for(request, patient_id, Action.RECORD_MEASUREMENT)
-    data = payload.dict()
+    data = {"at": payload.at, "volume": payload.volume, "confirm": payload.confirm}
     form = forms.HydrationForm(data)
-    if not form.is_valid():
+    volume_ml = _drink_ml(form) if form.is_valid() else None
+    if volume_ml is None:
         raise ApiProblem(400, form_problems(form, data))
-    try:
-        volume_ml = hydration_volume_ml(form.cleaned_data["volume"])
-    except units.QuantityError as exc:
-        raise ApiProblem(400, [problem("volume", exc.given, exc.accepted, exc.problem)]) from exc
+    bound = infusion_day.single_entry_bound_ml(_weight_kg(patient))
+    if volume_ml > bound.bound_ml and not payload.confirm:
+        raise ApiProblem(
+            409,
+            [
+                problem(
+                    "volume",
+                    payload.volume,
+                    "the amount checked, then the same request with confirm: true",
+                    f"{fmt(volume_ml, 0)} mL in one drink is more than "
+                    f"{fmt(bound.bound_ml, 0)} mL ({bound.words('en')}; a design choice)",
+                )
+            ],
+        )
     entry = HydrationEntry.objects.create(
         patient=patient,
         at=form.cleaned_data["at"],
