@@ -59,8 +59,21 @@ def test_seed_round_trip_keeps_every_value() -> None:
     doc["order"]["prescriber"] = "Dr. A. Rivera (example)"
     doc["order"]["notes"] = "Check the line before each step."
     doc["order"]["titration"][1]["reason"] = "tolerated step 1"
+    doc["order"]["setting"] = "clinic"
     doc["order"]["premedication"] = [
-        {"name": "acetaminophen", "dose": "15 mg/kg", "minutes_before": 30, "note": "by mouth"}
+        {
+            "name": "acetaminophen",
+            "dose": "15 mg/kg",
+            "minutes_before": 30,
+            "note": "by mouth",
+            "repeat_every": "4 h",
+        },
+        {
+            "name": "diphenhydramine",
+            "dose": "1 mg/kg",
+            "minutes_before": 30,
+            "repeat_before_step": 3,
+        },
     ]
     doc["order"]["saline"] = {"amount": "10 mL/kg", "timing": "over the first hour"}
     bundle = export(doc)

@@ -232,6 +232,8 @@ def order_resources(
                 "valueCoding": _coding(t.system("product"), doc.patient.previous_product),
             }
         )
+    if order.setting is not None:
+        extensions.append({"url": t.extension("setting"), "valueCode": order.setting})
     if isinstance(order.titration, TitrationRule):
         extensions.append(_rule_extension(order.titration, q, t))
 
@@ -382,6 +384,12 @@ def _premed_request(
         dosage["doseAndRate"] = [
             {"doseQuantity": q(premed.dose, f"order.premedication[{index}].dose")}
         ]
+    if premed.repeat_every is not None:
+        every = q(premed.repeat_every, f"order.premedication[{index}].repeat_every")
+        if every:
+            dosage["timing"] = {
+                "repeat": {"frequency": 1, "period": every["value"], "periodUnit": every["code"]}
+            }
     out: Json = {
         "resourceType": "MedicationRequest",
         "id": f"{request_id}-premed-{index + 1}",
@@ -393,10 +401,17 @@ def _premed_request(
         "groupIdentifier": group,
         "dosageInstruction": [dosage],
     }
+    extensions: list[Json] = []
     if premed.minutes_before is not None:
-        out["extension"] = [
+        extensions.append(
             {"url": t.extension("minutes_before"), "valueInteger": premed.minutes_before}
-        ]
+        )
+    if premed.repeat_before_step is not None:
+        extensions.append(
+            {"url": t.extension("repeat_before_step"), "valueInteger": premed.repeat_before_step}
+        )
+    if extensions:
+        out["extension"] = extensions
     if premed.note:
         out["note"] = [{"text": premed.note}]
     return out

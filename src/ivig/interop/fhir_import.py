@@ -356,6 +356,9 @@ def _order(r: _Reader, request: Mapping[str, Any], resources: Sequence[Json]) ->
             )
         else:
             order[name] = ext.get("valueCode")
+    setting = _extension(request, t.extension("setting"))
+    if setting is not None:
+        order["setting"] = setting.get("valueCode")
     requester = request.get("requester") or {}
     if requester.get("display"):
         order["prescriber"] = requester["display"]
@@ -722,6 +725,21 @@ def _extra_request(r: _Reader, request: Mapping[str, Any], order: Json) -> None:
     minutes = _extension(request, r.t.extension("minutes_before"))
     if minutes is not None:
         premed["minutes_before"] = minutes.get("valueInteger")
+    before_step = _extension(request, r.t.extension("repeat_before_step"))
+    if before_step is not None:
+        premed["repeat_before_step"] = before_step.get("valueInteger")
+    repeat = (dosage.get("timing") or {}).get("repeat") or {}
+    if repeat.get("period") is not None:
+        unit = r.t.ucum_to_order_unit.get(str(repeat.get("periodUnit")))
+        if unit is None or str(repeat.get("frequency", 1)) not in ("1", "1.0"):
+            r.add(
+                "premedication.timing.repeat",
+                repeat,
+                "once every <period> <min|h>",
+                "this repeat cannot be mapped",
+            )
+        else:
+            premed["repeat_every"] = f"{_plain(repeat['period'])} {unit}"
     notes = [n.get("text") for n in request.get("note") or [] if n.get("text")]
     if notes:
         premed["note"] = "\n".join(notes)
