@@ -52,3 +52,30 @@ def test_cli_text_names_the_prescription_as_reference(tmp_path: Path) -> None:
     assert r.exit_code == 1
     assert "(prescription, the reference)" in r.stdout
     assert "Faster than prescribed" in r.stdout or "compare_faster" in r.stdout
+
+
+def plan(tmp_path: Path, doc: dict[str, Any]) -> Any:
+    return run("plan", write_json(tmp_path, doc), "--format", "json", *TODAY)
+
+
+ADULT = {"birth_date": "1980-01-01", "height": "175 cm", "sex": "male", "weight": "70 kg"}
+
+
+def test_cli_twenty_g_per_kg_and_two_mg_per_kg_are_errors(tmp_path: Path) -> None:
+    r = plan(tmp_path, builders.document(dose="20 g/kg"))
+    assert r.exit_code == 1 and codes(r.stdout)["dose_above_highest_regimen"] == "error"
+    r = plan(tmp_path, builders.document(ADULT, indication="pi", dose="2 mg/kg", days=1))
+    assert r.exit_code == 1 and codes(r.stdout)["dose_unit_slip"] == "error"
+    assert " 0 g/kg" not in r.stdout
+
+
+def test_cli_heavy_child_and_vial_rounding_are_shown(tmp_path: Path) -> None:
+    r = plan(tmp_path, builders.document({"weight": "440 lb"}))
+    assert codes(r.stdout)["weight_implausible_for_age"] == "warning"
+    doc = builders.document(
+        {"weight": "18.5 kg"}, indication="pi", dose="0.4 g/kg", days=1, vial_rounding="whole_vial"
+    )
+    r = plan(tmp_path, doc)
+    assert codes(r.stdout)["vial_rounding_changed_dose"] == "warning"
+    text = run("plan", write_json(tmp_path, doc), *TODAY).stdout
+    assert "prescribed 7.40 g (0.4 g/kg); given 5.00 g (0.2703 g/kg)" in text

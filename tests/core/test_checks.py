@@ -183,8 +183,8 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any], str, list[str]]] = {
         adult(), {"indication": "b_cell_cll", "dose": "0.4 g/kg", "days": 1}, "warning",
         ["No labeled or usual dose range", "Privigen"]),
     "dose_outside_label_range": (
-        adult(), {**PI, "dose": "1.5 g/kg"}, "warning",
-        ["1.5 g/kg per course", "outside the Privigen label", "0.2–0.8 g/kg"]),
+        adult(), {**PI, "dose": "0.1 g/kg"}, "warning",
+        ["0.1 g/kg per course", "outside the Privigen label", "0.2–0.8 g/kg"]),
     "dose_outside_usual_range": (
         {}, {"indication": "kawasaki", "dose": "1 g/kg", "days": 1}, "warning",
         ["1 g/kg per course", "outside the usual regimen", "2 g/kg"]),
@@ -193,6 +193,21 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any], str, list[str]]] = {
         ["over 3 day(s)", "label", "over 2 day(s)"]),
     "dose_above_course_maximum": (
         adult(), {}, "warning", ["140 g", "above the 70 g maximum", "Juvenile dermatomyositis"]),
+    "dose_above_highest_regimen": (
+        {}, {"dose": "20 g/kg"}, "error",
+        ["20 g/kg per course", "above the highest dose", "Juvenile dermatomyositis", "2 g/kg"]),
+    "dose_day_course_slip": (
+        adult(), {"indication": "itp", "dose": "400 mg/kg", "days": 5}, "error",
+        ["400 mg/kg over 5 day(s)", "0.4 g/kg", "read per day", "2 g/kg per course"]),
+    "vial_rounding_changed_dose": (
+        {"weight": "18.5 kg"}, {**PI, "vial_rounding": "whole_vial"}, "warning",
+        ["prescribed 7.4 g (0.4 g/kg)", "given 5 g (0.27 g/kg)", "−2.4 g, −32.4 %"]),
+    "glucose_diabetes": (
+        adult(conditions=["diabetes"]),
+        {**PI, "product": "gammagard_sd", "concentration": "50 mg/mL"}, "warning",
+        ["Gammagard S/D contains glucose", "Secondary source"]),
+    "weight_implausible_adult": (
+        adult(weight="400 kg"), {**PI}, "warning", ["400 kg", "22.7–340.2 kg"]),
     "dose_fixed_grams": (
         {}, {"dose": "40 g"}, "info", ["fixed amount (40 g)", "2 g/kg"]),
     "age_unknown_for_label": (
@@ -201,13 +216,13 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any], str, list[str]]] = {
     "age_below_label_population": (
         {}, {"indication": "itp_chronic"}, "warning", ["15 years and older", "younger"]),
     "weight_not_checked": (
-        adult(), {**PI}, "info", ["not checked", "up to 20 years"]),
+        adult(birth_date=None), {**PI}, "info", ["not checked", "age is not given"]),
     "weight_possible_pounds_as_kg": (
         {"weight": "44 kg"}, {}, "warning", ["44 kg", "pounds", '"lb"']),
     "weight_possible_kg_as_pounds": (
         {"weight": "20 lb"}, {}, "warning", ["20 lb", "low for the age", "kilograms"]),
     "weight_implausible_for_age": (
-        {"weight": "5 kg"}, {}, "warning", ["5 kg", "outside the plausible range"]),
+        {"weight": "5 kg"}, {}, "warning", ["5 kg", "below the plausible range"]),
     "rate_falls_with_reason": (
         {}, {"titration": [*SEED_STEPS[:2], {"rate": "0.5 mL/kg/h", "minutes": 30,
                                              "reason": "flushing at 1 mL/kg/h"},

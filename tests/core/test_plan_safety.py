@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import tomllib
 from datetime import date
+from decimal import Decimal
 from importlib import resources
 from typing import Any
 
@@ -123,3 +124,114 @@ def test_rounding_below_the_pump_precision_is_a_note() -> None:
     pump = [{"rate": "10.1 mL/h", "minutes": 30}, *SEED[1:]]
     result = compared(document(), document(titration=pump))
     assert "compare_faster" in {f.code for f in result.findings}
+
+
+# --- Item 3: dose plausibility -----------------------------------------------------------------
+
+
+def finding(plan: Plan, code: str) -> Any:
+    found = [f for f in plan.findings if f.code == code]
+    assert found, f"{code} not emitted; got {sorted(codes(plan))}"
+    return found[0]
+
+
+def test_twenty_g_per_kg_is_an_error_not_two_warnings() -> None:
+    p = plan_of(dose="20 g/kg")
+    f = finding(p, "dose_above_highest_regimen")
+    assert f.severity == "error" and p.has_errors
+    assert "20 g/kg per course" in f.message and "2 g/kg" in f.message
+
+
+def test_two_mg_per_kg_for_pi_on_privigen_is_a_unit_slip_and_never_prints_zero() -> None:
+    p = plan_of(ADULT, indication="pi", dose="2 mg/kg", days=1)
+    f = finding(p, "dose_unit_slip")
+    assert f.severity == "error"
+    assert "0.002 g/kg" in f.message and "2 g/kg would fit" in f.message
+    assert " 0 g/kg" not in " ".join(x.message for x in p.findings)
+
+
+def test_per_day_vs_per_course_slip() -> None:
+    p = plan_of(ADULT, indication="itp", dose="400 mg/kg", days=5)
+    assert finding(p, "dose_day_course_slip").severity == "error"
+    fine = plan_of(ADULT, indication="itp", dose="400 mg/kg/day", days=5)
+    assert not {"dose_day_course_slip", "dose_above_highest_regimen"} & codes(fine)
+
+
+def test_forty_grams_for_a_44_lb_child_is_the_2_g_per_kg_regimen() -> None:
+    assert "dose_above_highest_regimen" not in codes(plan_of(dose="40 g"))
+
+
+# --- Item 4: weight plausibility in both directions -------------------------------------------
+
+SIX_YEARS = {"birth_date": "2020-06-15", "sex": "male"}
+
+
+def test_a_six_year_old_at_200_kg_440_lb_or_44_stone_is_flagged() -> None:
+    for weight in ("200 kg", "440 lb", "44 stone"):
+        p = plan_of({**SIX_YEARS, "weight": weight})
+        f = finding(p, "weight_implausible_for_age")
+        assert f.severity == "warning"
+        assert "above the plausible range" in f.message, weight
+    ordinary = plan_of({**SIX_YEARS, "weight": "21 kg"})
+    assert "weight_implausible_for_age" not in codes(ordinary)
+
+
+def test_growth_limits_match_the_reference_spot_checks() -> None:
+    from ivig.core import growth
+
+    # Boys 60.5 months: CDC modified z +8 = 44.4 kg (reference §3.3).
+    assert not growth.weight_for_age("male", Decimal("60.5"), Decimal("44.3")).implausible
+    assert growth.weight_for_age("male", Decimal("60.5"), Decimal("44.5")).implausible
+
+
+def test_adult_absolute_bounds() -> None:
+    assert finding(plan_of({**ADULT, "weight": "400 kg"}, **PI), "weight_implausible_adult")
+    assert finding(plan_of({**ADULT, "weight": "20 kg"}, **PI), "weight_implausible_adult")
+    assert "weight_implausible_adult" not in codes(plan_of(ADULT, **PI))
+    unknown_age = {**ADULT, "birth_date": None, "weight": "600 kg"}
+    assert finding(plan_of(unknown_age, **PI), "weight_implausible_adult")
+
+
+# --- Item 5: rounding is visible ----------------------------------------------------------------
+
+
+def test_whole_vial_rounding_from_7_4_to_5_g_is_a_warning_and_checks_use_the_given_dose() -> None:
+    p = plan_of({"weight": "18.5 kg"}, indication="pi", dose="0.4 g/kg", days=1,
+                vial_rounding="whole_vial")
+    f = finding(p, "vial_rounding_changed_dose")
+    assert f.severity == "warning"
+    assert "prescribed 7.4 g (0.4 g/kg)" in f.message and "given 5 g (0.27 g/kg)" in f.message
+    assert "−2.4 g, −32.4 %" in f.message
+    assert p.course.dose_g == 5
+    assert round(p.course_dose_g_per_kg, 4) == Decimal("0.2703")
+    doc = plan_to_dict(p, "en")
+    assert doc["course"]["prescribed_dose_g_per_kg"] == 0.4
+    assert doc["days"][0]["dose_g_per_kg"] == 0.2703
+
+
+def test_small_rounding_is_a_note() -> None:
+    # 21 kg x 0.5 g/kg = 10.5 g, rounded to 10 g: -0.5 g, -4.8 %, under the 10 % tolerance.
+    p = plan_of({"weight": "21 kg"}, indication="pi", dose="0.5 g/kg", days=1,
+                vial_rounding="nearest_5_g")
+    f = finding(p, "vial_rounding_changed_dose")
+    assert f.severity == "info" and "−0.5 g, −4.8 %" in f.message
+
+
+# --- Item 7: sorbitol and glucose -------------------------------------------------------------
+
+
+def test_sorbitol_young_child_for_every_sorbitol_product() -> None:
+    toddler = {"birth_date": "2025-06-01", "weight": "10 kg"}
+    for product in ("flebogamma_5_dif", "gammaplex_5"):
+        p = plan_of(toddler, product=product, indication="pi", dose="0.4 g/kg", days=1)
+        assert finding(p, "sorbitol_young_child").severity == "warning", product
+
+
+def test_glucose_product_for_a_diabetic_is_marked_secondary() -> None:
+    p = plan_of({**ADULT, "conditions": ["diabetes"]}, product="gammagard_sd",
+                concentration="50 mg/mL", **PI)
+    f = finding(p, "glucose_diabetes")
+    assert "Secondary source" in f.message
+    assert "glucose_diabetes" not in codes(
+        plan_of(ADULT, product="gammagard_sd", concentration="50 mg/mL", **PI)
+    )

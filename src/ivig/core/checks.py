@@ -69,6 +69,21 @@ def fmt(value: Decimal, places: int = 2) -> str:
     return text
 
 
+def fmt_sig(value: Decimal, places: int = 2) -> str:
+    """A number with at least ``places`` decimals and as many more as needed for two
+    significant digits, so a small non-zero value never prints as "0" (0.002, 0.00004)."""
+    if value == 0:
+        return "0"
+    shown = places
+    while shown < 12 and abs(units.round_half_up(value, shown)) < Decimal("0.1") ** (shown - 1):
+        shown += 1
+    return fmt(value, shown)
+
+
+def fmt_g_per_kg(value: Decimal) -> str:
+    return f"{fmt_sig(value)} g/kg"
+
+
 def fmt_rate(rate_ml_kg_h: Decimal) -> str:
     return f"{fmt(rate_ml_kg_h, 2)} mL/kg/h"
 
@@ -427,6 +442,7 @@ def check_contents(plan: Plan) -> list[Finding]:
         ("proline", "hyperprolinemia", "contraindicated_proline_hyperprolinemia"),
         ("maltose", "diabetes", "maltose_glucose_meter"),
         ("maltose", "corn_allergy", "maltose_corn_allergy"),
+        ("glucose", "diabetes", "glucose_diabetes"),
     ]
     for content, condition, code in pairs:
         if condition not in conditions:
@@ -440,6 +456,15 @@ def check_contents(plan: Plan) -> list[Finding]:
                     product=p.brand,
                     content=content,
                     condition=_condition_names([condition]),
+                )
+            )
+        elif value and code == "glucose_diabetes":
+            out.append(
+                make(
+                    code,
+                    f"{source}; {rule_citation('glucose_diabetes')}",
+                    product=p.brand,
+                    amount=p.glucose.note or "amount not encoded",
                 )
             )
         elif value:
@@ -529,7 +554,7 @@ def check_heart_failure_volume(plan: Plan) -> list[Finding]:
 def check_hemolysis(plan: Plan) -> list[Finding]:
     group = plan.document.patient.blood_group
     threshold = units.grams_per_kg(_q("hemolysis", "course_dose_at_least", Kind.DOSE_PER_KG))
-    dose = plan.course.prescribed_g / plan.dosing.actual_kg
+    dose = plan.course.dose_g / plan.dosing.actual_kg
     high = max(dose, plan.course_dose_g_per_kg) >= threshold
     if not high:
         return []
@@ -618,32 +643,128 @@ def _all_regimens(plan: Plan) -> list[Any]:
     return regs
 
 
+def _indication_regimens(plan: Plan) -> list[Any]:
+    """Every regimen cited for the order's indication: each product's label and the usual ones."""
+    wanted = plan.document.order.indication
+    if wanted is None:
+        return []
+    regs = [
+        r
+        for p in plan.catalogue.products.values()
+        for i in p.indications
+        if i.indication == wanted
+        for r in i.regimens
+    ]
+    if plan.indication is not None:
+        regs += list(plan.indication.usual_regimens)
+    return regs
+
+
+def _regimen_with_indication(plan: Plan, regimen: Any) -> str:
+    """A regimen's text with the indication (and product label) it is cited for."""
+    for product in plan.catalogue.products.values():
+        for row in product.indications:
+            if any(r is regimen for r in row.regimens):
+                name = plan.catalogue.indications.get(row.indication)
+                label = name.name_en if name else row.indication
+                return f"{label}, {product.brand} label: {regimen_text(regimen)}"
+    for indication in plan.catalogue.indications.values():
+        if any(r is regimen for r in indication.usual_regimens):
+            return f"{indication.name_en}, usual regimen: {regimen_text(regimen)}"
+    return regimen_text(regimen)
+
+
 def _in_any(value: Decimal, regimens: Iterable[Any]) -> bool:
     return any(r.dose_g_per_kg_min <= value <= r.dose_g_per_kg_max for r in regimens)
 
 
+def _regimens_source(plan: Plan, regimens: Iterable[Any]) -> str:
+    return _cite(plan, [s for r in regimens for s in r.source_ids][:4])
+
+
+def _scope(plan: Plan, own: bool) -> tuple[str, str]:
+    if own and plan.indication is not None:
+        return f"for {plan.indication.name_en}", f"para {plan.indication.name_en}"
+    return "in the catalogue", "del catálogo"
+
+
+def _slip(plan: Plan, dose: Decimal, own: list[Any], everything: list[Any]) -> Finding | None:
+    """A dose that fits no regimen but would fit with g for mg (any regimen of any indication),
+    or read per day instead of per course (or the reverse) for the order's own regimens."""
+    order = plan.document.order
+    g_in_mg = units.grams(units.parse("1 mg", "rules", Kind.DOSE_FIXED))
+    if not _in_any(dose, everything):
+        for factor, meant in ((1 / g_in_mg, "larger"), (g_in_mg, "smaller")):
+            scaled = dose * factor
+            fits = [r for r in own if r.dose_g_per_kg_min <= scaled <= r.dose_g_per_kg_max] or [
+                r for r in everything if r.dose_g_per_kg_min <= scaled <= r.dose_g_per_kg_max
+            ]
+            if fits:
+                return make(
+                    "dose_unit_slip",
+                    _regimens_source(plan, fits) or "All dose ranges in the product catalogue",
+                    given=order.dose.text,
+                    dose=f"{fmt_g_per_kg(dose)} per course",
+                    meant=fmt_g_per_kg(scaled),
+                    regimen=_regimen_with_indication(plan, fits[0]),
+                    direction=meant,
+                )
+    reference = own or everything
+    days = order.days
+    if days > 1 and order.dose_basis in (DoseBasis.PER_KG_COURSE, DoseBasis.PER_KG_DAY):
+        per_course = order.dose_basis is DoseBasis.PER_KG_COURSE
+        alternative = dose * days if per_course else dose / days
+        fits = [r for r in reference if r.dose_g_per_kg_min <= alternative <= r.dose_g_per_kg_max]
+        if fits and not _in_any(dose, reference):
+            scope, scope_es = _scope(plan, bool(own))
+            return make(
+                "dose_day_course_slip",
+                _regimens_source(plan, fits),
+                given=order.dose.text,
+                days=str(days),
+                dose=fmt_g_per_kg(dose),
+                scope=scope,
+                scope_es=scope_es,
+                alternative="per day" if per_course else "per course",
+                alternative_es="por día" if per_course else "por ciclo",
+                meant=f"{fmt_g_per_kg(alternative)} per course ({regimen_text(fits[0])})",
+            )
+    return None
+
+
 @check
 def check_dose(plan: Plan) -> list[Finding]:
+    """The course dose GIVEN (after rounding) per kg against the cited regimens: a g/mg slip
+    (any regimen of any indication), a per-day/per-course slip, a dose above every cited
+    regimen (error), outside the label's or the usual range (warning)."""
     out: list[Finding] = []
     order = plan.document.order
     dose = plan.course_dose_g_per_kg
     regimens, origin, source = _dose_ranges(plan)
-    reference = regimens or _all_regimens(plan)
-    g_in_mg = units.grams(units.parse("1 mg", "rules", Kind.DOSE_FIXED))
-    if reference and not _in_any(dose, reference):
-        for factor, meant in ((1 / g_in_mg, "larger"), (g_in_mg, "smaller")):
-            if _in_any(dose * factor, reference):
-                out.append(
-                    make(
-                        "dose_unit_slip",
-                        source or "All dose ranges in the product catalogue",
-                        given=order.dose.text,
-                        dose=f"{fmt(dose, 4)} g/kg per course",
-                        meant=f"{fmt(dose * factor, 2)} g/kg",
-                        direction=meant,
-                    )
+    own = _indication_regimens(plan)
+    everything = _all_regimens(plan)
+    slip = _slip(plan, dose, own, everything)
+    if slip is not None:
+        return [slip]
+    ceiling_regs = own or everything
+    if ceiling_regs:
+        top = max(ceiling_regs, key=lambda r: r.dose_g_per_kg_max)
+        # Compared at the precision shown to people (0.01 g/kg): 40 g for 19.96 kg (2.004 g/kg)
+        # is the 2 g/kg regimen, not an overdose.
+        if units.round_half_up(dose, 2) > top.dose_g_per_kg_max:
+            scope, scope_es = _scope(plan, bool(own))
+            return [
+                make(
+                    "dose_above_highest_regimen",
+                    _regimens_source(plan, [top]) + "; " + rule_citation("dose_ceiling"),
+                    dose=f"{fmt_g_per_kg(dose)} per course",
+                    given=order.dose.text,
+                    scope=scope,
+                    scope_es=scope_es,
+                    ceiling=fmt_g_per_kg(top.dose_g_per_kg_max),
+                    regimen=regimen_text(top),
                 )
-                return out
+            ]
     if origin == "none":
         out.append(make("dose_range_unknown", "Product catalogue", product=plan.product.brand))
         return out
@@ -655,7 +776,7 @@ def check_dose(plan: Plan) -> list[Finding]:
             make(
                 code,
                 source,
-                dose=f"{fmt(dose, 2)} g/kg per course",
+                dose=f"{fmt_g_per_kg(dose)} per course",
                 ranges=ranges,
                 product=plan.product.brand,
             )
@@ -690,10 +811,46 @@ def check_dose(plan: Plan) -> list[Finding]:
                 "dose_fixed_grams",
                 "Order document",
                 dose=order.dose.text,
-                per_kg=f"{fmt(dose, 2)} g/kg",
+                per_kg=fmt_g_per_kg(dose),
             )
         )
     return out
+
+
+def _grams_and_per_kg(grams: Decimal, weight_kg: Decimal) -> str:
+    return f"{fmt(grams, 2)} g ({fmt_g_per_kg(grams / weight_kg)})"
+
+
+@check
+def check_vial_rounding(plan: Plan) -> list[Finding]:
+    """Rounding that changes a day's dose is shown: grams and percent, prescribed and given in
+    g and g/kg. A warning above the tolerance in rules.toml (a design choice), else a note."""
+    changed = [d for d in plan.course.days if d.dose_g != d.prescribed_g]
+    if not changed:
+        return []
+    tolerance = Decimal(rules()["vial_rounding_change"]["warn_above_percent"])
+    weight = plan.dosing.weight_kg
+    first = changed[0]
+    change_g = first.dose_g - first.prescribed_g
+    percent = change_g / first.prescribed_g * 100
+    sign = "+" if change_g > 0 else "−"
+    numbers = [str(d.day) for d in changed]
+    every = len(changed) == len(plan.course.days)
+    days = "each day" if every and len(numbers) > 1 else "day " + ", ".join(numbers)
+    days_es = "cada día" if every and len(numbers) > 1 else "el día " + ", ".join(numbers)
+    return [
+        make(
+            "vial_rounding_changed_dose",
+            rule_citation("vial_rounding_change"),
+            severity="warning" if abs(percent) > tolerance else "info",
+            rounding=plan.document.order.vial_rounding.replace("_", " "),
+            days=days,
+            days_es=days_es,
+            prescribed=_grams_and_per_kg(first.prescribed_g, weight),
+            given=_grams_and_per_kg(first.dose_g, weight),
+            change=f"{sign}{fmt(abs(change_g), 2)} g, {sign}{fmt(abs(percent), 1)} %",
+        )
+    ]
 
 
 @check
@@ -732,30 +889,42 @@ def check_label_age(plan: Plan) -> list[Finding]:
 # --- Weight ---------------------------------------------------------------------------------------
 
 
+def _adult_weight(plan: Plan, age_known: bool) -> list[Finding]:
+    bounds = growth.adult_bounds(age_known)
+    kg = plan.document.patient.weight_kg
+    if bounds.lower_kg <= kg <= bounds.upper_kg:
+        return []
+    patient = plan.document.patient
+    return [
+        make(
+            "weight_implausible_adult",
+            bounds.source,
+            weight=f"{fmt(kg, 1)} kg (given as {patient.weight.text})",
+            bounds=f"{fmt(bounds.lower_kg, 1)}–{fmt(bounds.upper_kg, 1)} kg",
+        )
+    ]
+
+
 @check
 def check_weight_plausible(plan: Plan) -> list[Finding]:
+    """The weight against the growth reference for age, in both directions (children), or the
+    absolute adult bounds (adults, and age not given): a warning to check and confirm."""
     patient = plan.document.patient
     if plan.age_years is None:
         return [
             make(
                 "weight_not_checked",
                 "Growth reference",
-                reason="the age is not given",
-                reason_es="no se indicó la edad",
-            )
+                reason="the age is not given (only the absolute bounds were checked)",
+                reason_es="no se indicó la edad (solo se revisaron los límites absolutos)",
+            ),
+            *_adult_weight(plan, age_known=False),
         ]
     result = growth.weight_for_age(
         patient.sex, units.months_from_years(plan.age_years), patient.weight_kg
     )
     if result is None:
-        return [
-            make(
-                "weight_not_checked",
-                "Growth reference",
-                reason="the growth reference covers ages up to 20 years",
-                reason_es="la referencia de crecimiento llega hasta los 20 años",
-            )
-        ]
+        return _adult_weight(plan, age_known=True)
     weight = f"{fmt(patient.weight_kg, 1)} kg (given as {patient.weight.text})"
     if result.suspect_pounds_as_kg:
         return [
@@ -784,6 +953,9 @@ def check_weight_plausible(plan: Plan) -> list[Finding]:
                 result.reference,
                 weight=weight,
                 percentile=result.percentile_text,
+                direction="above" if result.high else "below",
+                direction_es="por encima de" if result.high else "por debajo de",
+                limits=f"flag limits for this age {result.limits_text}",
             )
         ]
     return []
@@ -883,7 +1055,7 @@ def check_secondary_sources(plan: Plan) -> list[Finding]:
             if rate_fact is not None:
                 ids.update(rate_fact.source_ids)
     p = plan.product
-    for fact in (p.sorbitol, p.sucrose, p.maltose, p.proline):
+    for fact in (p.sorbitol, p.sucrose, p.maltose, p.proline, p.glucose):
         ids.update(fact.source_ids)
     ids.update(p.iga.source_ids)
     provisional = sorted(

@@ -59,10 +59,20 @@ class WeightForAge:
 
     z: Decimal  # LMS z-score (standard deviations from the median for age and sex)
     percentile_text: str  # e.g. "below the 1st percentile", "about the 60th percentile"
-    implausible: bool  # outside the cited biologically-implausible limits
+    implausible: bool  # outside the cited biologically-implausible limits (low or high)
     suspect_pounds_as_kg: bool  # too heavy, but the number read as pounds is an ordinary weight
     suspect_kg_as_pounds: bool  # too light, but the number read as kilograms is ordinary
     reference: str  # citation line of the table used
+    modified_z: Decimal = Decimal(0)  # CDC modified z (half the distance to the +/-2 curve)
+    high: bool = False  # above the median (which side an implausible weight is on)
+    limits_text: str = ""  # the limits that flag, in kg for this age and sex
+
+
+@dataclass(frozen=True)
+class AdultBounds:
+    lower_kg: Decimal
+    upper_kg: Decimal
+    source: str
 
 
 @dataclass(frozen=True)
@@ -89,6 +99,11 @@ class _Reference:
     implausible_high: Decimal
     normal_low: Decimal
     normal_high: Decimal
+    modified_low: Decimal
+    modified_high: Decimal
+    modified_source: str
+    adult: AdultBounds
+    age_unknown: AdultBounds
 
 
 def weight_for_age(sex: str | None, age_months: Decimal, weight_kg: Decimal) -> WeightForAge | None:
@@ -130,6 +145,9 @@ def weight_for_age(sex: str | None, age_months: Decimal, weight_kg: Decimal) -> 
         percentile_text=f"{nearer.percentile_text} (sex not given: the nearer of the boys' "
         "and girls' values)",
         implausible=boys.implausible and girls.implausible,
+        modified_z=nearer.modified_z,
+        high=nearer.high,
+        limits_text=f"boys {boys.limits_text}; girls {girls.limits_text}",
         suspect_pounds_as_kg=boys.suspect_pounds_as_kg and girls.suspect_pounds_as_kg,
         suspect_kg_as_pounds=boys.suspect_kg_as_pounds and girls.suspect_kg_as_pounds,
         reference=_citation(reference, table, "boys and girls"),
@@ -141,19 +159,78 @@ def _assess(
 ) -> WeightForAge:
     row = _interpolate(table.rows_by_sex[_CDC_SEX[sex]], age_months)
     z = _z(row, weight_kg)
+    modified = _modified_z(row, weight_kg)
     # The same number in the other unit: "44 kg" meant as 44 lb, or "20 lb" meant as 20 kg.
     z_number_as_pounds = _z(row, kg_from_pounds(weight_kg))
     z_number_as_kg = _z(row, pounds_from_kg(weight_kg))
+    low_kg = max(
+        _weight_at_z(row, reference.implausible_low),
+        _weight_at_modified_z(row, reference.modified_low),
+    )
+    high_kg = min(
+        _weight_at_z(row, reference.implausible_high),
+        _weight_at_modified_z(row, reference.modified_high),
+    )
     return WeightForAge(
         z=z,
         percentile_text=_percentile_text(z),
-        implausible=z < reference.implausible_low or z > reference.implausible_high,
+        implausible=z < reference.implausible_low
+        or z > reference.implausible_high
+        or modified < reference.modified_low
+        or modified > reference.modified_high,
         suspect_pounds_as_kg=z > reference.normal_high
         and _in_normal_range(reference, z_number_as_pounds),
         suspect_kg_as_pounds=z < reference.normal_low
         and _in_normal_range(reference, z_number_as_kg),
-        reference=_citation(reference, table, _SEX_WORDS[sex]),
+        reference=_citation(reference, table, _SEX_WORDS[sex]) + "; " + reference.modified_source,
+        modified_z=modified,
+        high=weight_kg > row.m,
+        limits_text=f"about {_kg(low_kg)}–{_kg(high_kg)} kg",
     )
+
+
+def _kg(value: Decimal) -> str:
+    return f"{value.quantize(Decimal('0.1'), rounding=ROUND_HALF_UP):f}"
+
+
+def _weight_at_z(row: _Row, z: Decimal) -> Decimal:
+    """The weight whose LMS z is ``z`` (the inverse of :func:`_z`)."""
+    with localcontext() as ctx:
+        ctx.prec = _PRECISION
+        if row.l == 0:
+            return +(row.m * (z * row.s).exp())
+        base = 1 + row.l * row.s * z
+        if base <= 0:  # beyond the reach of the LMS curve on this side: no finite weight
+            return Decimal(0) if z < 0 else Decimal("Infinity")
+        return +(row.m * base ** (1 / row.l))
+
+
+def _modified_z(row: _Row, weight_kg: Decimal) -> Decimal:
+    """CDC's modified z: (W - M) / SD, with SD half the distance from M to the z = +2 curve
+    above the median, or to the z = -2 curve below it."""
+    with localcontext() as ctx:
+        ctx.prec = _PRECISION
+        if weight_kg >= row.m:
+            sd = (_weight_at_z(row, Decimal(2)) - row.m) / 2
+        else:
+            sd = (row.m - _weight_at_z(row, Decimal(-2))) / 2
+        return +((weight_kg - row.m) / sd)
+
+
+def _weight_at_modified_z(row: _Row, modified: Decimal) -> Decimal:
+    with localcontext() as ctx:
+        ctx.prec = _PRECISION
+        if modified >= 0:
+            sd = (_weight_at_z(row, Decimal(2)) - row.m) / 2
+        else:
+            sd = (row.m - _weight_at_z(row, Decimal(-2))) / 2
+        return +(row.m + modified * sd)
+
+
+def adult_bounds(age_known: bool) -> AdultBounds:
+    """The absolute weight bounds for an adult, or for a patient whose age is not given."""
+    reference = _reference()
+    return reference.adult if age_known else reference.age_unknown
 
 
 def _in_normal_range(reference: _Reference, z: Decimal) -> bool:
@@ -221,6 +298,8 @@ def _parse(data: Mapping[str, Any]) -> _Reference:
     tables = data["tables"]
     implausible = data["thresholds"]["implausible"]
     normal = data["thresholds"]["normal_range"]
+    modified = data["thresholds"]["modified_z"]
+    adult = data["adult"]
     reference = _Reference(
         infant=_parse_table(tables["infant"]),
         child=_parse_table(tables["child"]),
@@ -229,6 +308,17 @@ def _parse(data: Mapping[str, Any]) -> _Reference:
         implausible_high=Decimal(implausible["upper_z"]),
         normal_low=Decimal(normal["lower_z"]),
         normal_high=Decimal(normal["upper_z"]),
+        modified_low=Decimal(modified["lower"]),
+        modified_high=Decimal(modified["upper"]),
+        modified_source=str(modified["source"]),
+        adult=AdultBounds(
+            Decimal(adult["lower_kg"]), Decimal(adult["upper_kg"]), str(adult["source"])
+        ),
+        age_unknown=AdultBounds(
+            Decimal(adult["age_unknown_lower_kg"]),
+            Decimal(adult["age_unknown_upper_kg"]),
+            str(adult["age_unknown_source"]),
+        ),
     )
     if not (
         reference.implausible_low < reference.normal_low < 0 < reference.normal_high

@@ -64,6 +64,13 @@ class Plan:
 
     @property
     def course_dose_g_per_kg(self) -> Decimal:
+        """The course dose GIVEN (after any vial rounding) per kg of dosing weight: what the dose
+        checks use."""
+        return self.course.dose_g / self.dosing.weight_kg
+
+    @property
+    def prescribed_course_dose_g_per_kg(self) -> Decimal:
+        """The course dose as prescribed (before rounding) per kg of dosing weight."""
         return self.course.prescribed_g / self.dosing.weight_kg
 
     @property

@@ -77,10 +77,10 @@ def to_text(doc: dict[str, Any]) -> str:
         f"{_n(prod['concentration_percent'], '%')} = {_n(prod['concentration_mg_ml'], 'mg/mL')}"
     )
     out.append(
-        f"Course: {course['dose_given']} → {_n(course['dose_g'], 'g', 2)} over {course['days']} "
-        f"day(s) ({_n(course['dose_g_per_kg'], 'g/kg', 3)} of dosing weight); rounding: "
+        f"Course: {course['dose_given']} over {course['days']} day(s); rounding: "
         f"{course['vial_rounding']}"
     )
+    out.append(f"  {dose_line(course)}")
     for pm in doc["premedication"]:
         when = f"{pm['minutes_before']} min before" if pm["minutes_before"] is not None else ""
         at = f" (at {pm['time']})" if pm["time"] else ""
@@ -105,6 +105,7 @@ def to_text(doc: dict[str, Any]) -> str:
             f"vials {vials}"
             + (f" (waste {_n(day['wasted_g'], 'g', 2)})" if day["wasted_g"] is not None else "")
         )
+        out.append(f"  {dose_line(day)}")
         out.extend(_table(STEP_HEADERS, _step_rows(day)))
         out.append(
             f"Total time {_duration(day['duration_min'])}"
@@ -151,14 +152,19 @@ def to_markdown(doc: dict[str, Any]) -> str:
         f"{p['dosing_weight_explanation']}",
         f"- Product: {prod['brand']} ({prod['manufacturer']}), "
         f"{_n(prod['concentration_mg_ml'], 'mg/mL')}",
-        f"- Course: {course['dose_given']} → {_n(course['dose_g'], 'g', 2)} over "
-        f"{course['days']} day(s)",
+        f"- Course: {course['dose_given']} over {course['days']} day(s); {dose_line(course)}",
     ]
     for day in doc["days"]:
         out += ["", f"## Day {day['day']}" + (f" ({day['date']})" if day["date"] else ""), ""]
         out.append(
             f"{_n(day['dose_g'], 'g', 2)} = {_n(day['volume_ml'], 'mL', 1)}, total time "
-            f"{_duration(day['duration_min'])}"
+            f"{_duration(day['duration_min'])}; {dose_line(day)}; vials "
+            + (
+                ", ".join(f"{v['count']} × {v['size_g']:g} g" for v in day["vials"])
+                if day["vials"] is not None
+                else "vial sizes unknown"
+            )
+            + (f" (waste {_n(day['wasted_g'], 'g', 2)})" if day["wasted_g"] is not None else "")
         )
         out.append("")
         out.append("| " + " | ".join(STEP_HEADERS) + " |")
@@ -167,3 +173,20 @@ def to_markdown(doc: dict[str, Any]) -> str:
             out.append("| " + " | ".join(row) + " |")
     out.append("")
     return "\n".join(out)
+
+
+def dose_line(part: dict[str, Any]) -> str:
+    """Prescribed and given dose, both in g and g/kg (a course or a day of the plan dict)."""
+    return (
+        f"prescribed {_n(part['prescribed_dose_g'], 'g', 2)} "
+        f"({_g_per_kg(part['prescribed_dose_g_per_kg'])}); given "
+        f"{_n(part['dose_g'], 'g', 2)} ({_g_per_kg(part['dose_g_per_kg'])})"
+    )
+
+
+def _g_per_kg(value: float | None) -> str:
+    if value is None:
+        return "unknown"
+    text = f"{value:.4f}".rstrip("0").rstrip(".")
+    return f"{text} g/kg"
+
