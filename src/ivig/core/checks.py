@@ -6,11 +6,8 @@ that cannot be done because a fact is unknown says so in a finding: nothing is s
 
 from __future__ import annotations
 
-import tomllib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from decimal import Decimal
-from functools import cache
-from importlib import resources
 from typing import Any
 
 from ivig.core import findings, growth, units
@@ -18,6 +15,11 @@ from ivig.core.catalogue import IndicationLabel, RateFact
 from ivig.core.findings import Finding, make
 from ivig.core.order import DoseBasis, TitrationRule
 from ivig.core.plan_model import Plan
+from ivig.core.rules import age_over_years as age_over_years  # re-exported for old importers
+from ivig.core.rules import age_rule_section
+from ivig.core.rules import quantity as _q
+from ivig.core.rules import rule_citation as rule_citation
+from ivig.core.rules import rules as rules
 from ivig.core.units import Kind
 
 Check = Callable[[Plan], list[Finding]]
@@ -37,27 +39,6 @@ def run_all(plan: Plan) -> tuple[Finding, ...]:
 
 
 # --- Data -----------------------------------------------------------------------------------------
-
-
-@cache
-def rules() -> Mapping[str, Any]:
-    text = resources.files("ivig.data").joinpath("rules.toml").read_text(encoding="utf-8")
-    return tomllib.loads(text)
-
-
-def rule_citation(section: str) -> str:
-    """The citation of a rules.toml section: each source's document, revision and section."""
-    ids = rules()[section]["sources"]
-    return "; ".join(_cite_rule_source(i) for i in ids)
-
-
-def _cite_rule_source(source_id: str) -> str:
-    s = rules()["sources"][source_id]
-    return f"{s['document']}, {s['revision']}, {s['section']}"
-
-
-def _q(section: str, key: str, kind: Kind) -> units.Quantity:
-    return units.parse(rules()[section][key], f"rules.toml {section}.{key}", kind)
 
 
 # --- Formatting (numbers shown to people) ---------------------------------------------------------
@@ -98,17 +79,6 @@ def _cite(plan: Plan, ids: Iterable[str]) -> str:
 
 
 # --- Helpers about the patient --------------------------------------------------------------------
-
-
-def age_rule_section(section: str) -> str:
-    """The rules.toml section holding a list's age threshold: its own, or the one it points at
-    with ``age_over_rule`` (thrombosis uses the one [thrombosis_advanced_age])."""
-    return str(rules()[section].get("age_over_rule", section))
-
-
-def age_over_years(section: str) -> Decimal:
-    """An age threshold in years from rules.toml (e.g. "thrombosis_advanced_age")."""
-    return units.years(_q(age_rule_section(section), "age_over", Kind.AGE))
 
 
 def _age_over(plan: Plan, section: str) -> bool | None:

@@ -169,7 +169,7 @@ def tier_age_over_years(extra: Mapping[str, Any]) -> Decimal | None:
     """A check-in tier's age criterion in years: ``criteria_age_over_rule`` names the one
     threshold in rules.toml (thrombosis: [thrombosis_advanced_age]); else
     ``criteria_age_over_years``; None when the tier has no age criterion."""
-    from ivig.core.checks import age_over_years
+    from ivig.core.rules import age_over_years
 
     rule = extra.get("criteria_age_over_rule")
     if rule is not None:

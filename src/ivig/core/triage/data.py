@@ -824,7 +824,7 @@ def _checkin_tiers(
 def _rules_age_over_years(r: _DataReader, section: str, where: str) -> Decimal | None:
     """An age threshold kept once, in rules.toml (e.g. [thrombosis_advanced_age], > 60 years,
     shared with the plan checks and the check-in tiers): never a second copy here."""
-    from ivig.core.checks import age_over_years, rules
+    from ivig.core.rules import age_over_years, rules
 
     if section not in rules() or "age_over" not in rules()[section]:
         r.fail(where, f"rules.toml has no section [{section}] with age_over")
