@@ -71,3 +71,16 @@ def test_a_fast_heart_rate_is_judged_against_the_age_band(client, world, running
     result = InfusionEvent.objects.get(kind="vitals").data["triage"]
     assert "VITAL-HEART_RATE-ABOVE" in {r["code"] for r in result["reasons"]}
     assert result["level"] in ("call_doctor", "emergency")
+
+
+def test_the_log_says_when_vitals_are_due_and_flags_the_gaps(client, world, running):
+    """Started 120 minutes ago (post_start): no reading before, at 15 min or in the last hour."""
+    body = client.get(url(world, running)).content.decode()
+    assert 'id="vitals-checks"' in body and "When to measure vital signs" in body
+    assert "not measured (a gap)" in body and "due now" in body
+    assert "NL-IVIG002" in body or "Newfoundland" in body
+    checks = records.vitals_checks(running)
+    assert {c.code for c in checks if c.status == "missed"} >= {"before", "at_15_min"}
+    vitals(client, world, running, 15, heart_rate="110")
+    checks = records.vitals_checks(running)
+    assert next(c for c in checks if c.code == "at_15_min").status == "done"

@@ -198,10 +198,120 @@ def single_entry_bound_ml(weight_kg: Decimal | None) -> EntryBound:
     )
 
 
+# --- When to measure vital signs ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VitalsCheckpoint:
+    """One time vital signs are due during or after an infusion, and whether a reading was
+    taken in its window. Minutes are counted from the start of the infusion."""
+
+    code: str  # before | at_15_min | rate_increase | steady | completion | after
+    due_min: Decimal
+    from_min: Decimal
+    to_min: Decimal
+    taken_min: Decimal | None
+    status: str  # done | due | missed | upcoming
+    source: str
+
+
+def _schedule() -> Mapping[str, Any]:
+    section: Mapping[str, Any] = _data("infusion_log.toml")["vitals_schedule"]
+    return section
+
+
+def _log_source(key: str) -> str:
+    s = _data("infusion_log.toml")["sources"][key]
+    return f"{s['document']}, {s['revision']}, {s['section']}"
+
+
+def vitals_checkpoints(
+    vitals_min: Iterable[Decimal],
+    increases_min: Iterable[Decimal],
+    end_min: Decimal | None,
+    now_min: Decimal,
+) -> list[VitalsCheckpoint]:
+    """The vital-sign checkpoints of one infusion (``infusion_log.toml [vitals_schedule]``):
+    before, at 15 min, after each rate increase, hourly while the rate is steady, at completion
+    and after; each is done (a reading in its window), due now, missed (its window passed
+    without a reading: a gap) or upcoming."""
+    taken = sorted(Decimal(v) for v in vitals_min)
+    schedule = _schedule()
+    points: list[tuple[str, Decimal, Mapping[str, Any]]] = [
+        ("before", Decimal(0), schedule["before"]),
+        ("at_15_min", Decimal(0), schedule["at_15_min"]),
+    ]
+    points += [("rate_increase", Decimal(m), schedule["rate_increase"]) for m in increases_min]
+    if end_min is not None:
+        points.append(("completion", end_min, schedule["completion"]))
+        points.append(("after", end_min, schedule["after"]))
+    out = []
+    for code, anchor, window in points:
+        low = anchor + Decimal(str(window["from_min"]))
+        high = anchor + Decimal(str(window["to_min"]))
+        due = Decimal(15) if code == "at_15_min" else low if code == "after" else anchor
+        if code == "at_15_min" and end_min is not None and end_min < low:
+            continue  # stopped before the 15-minute check was due
+        hit = next((t for t in taken if low <= t <= high), None)
+        out.append(
+            VitalsCheckpoint(
+                code,
+                due,
+                low,
+                high,
+                hit,
+                _status(hit, low, high, now_min),
+                _log_source(str(window["source"])),
+            )
+        )
+    out += _steady_gaps(taken, end_min, now_min, schedule)
+    return sorted(out, key=lambda c: (c.due_min, c.code))
+
+
+def _status(hit: Decimal | None, low: Decimal, high: Decimal, now: Decimal) -> str:
+    if hit is not None:
+        return "done"
+    if now < low:
+        return "upcoming"
+    return "due" if now <= high else "missed"
+
+
+def _steady_gaps(
+    taken: list[Decimal], end_min: Decimal | None, now_min: Decimal, schedule: Mapping[str, Any]
+) -> list[VitalsCheckpoint]:
+    """Readings at least every ``steady_every_min`` while the infusion runs: each longer gap is
+    a missed check; while it runs, the check now overdue is "due", else the next is upcoming."""
+    every = Decimal(str(schedule["steady_every_min"]))
+    source = _log_source(str(schedule["steady_source"]))
+    running = end_min is None
+    stop = now_min if end_min is None else end_min
+
+    def point(at: Decimal, status: str) -> VitalsCheckpoint:
+        return VitalsCheckpoint("steady", at, at, at, None, status, source)
+
+    out: list[VitalsCheckpoint] = []
+    previous = Decimal(0)
+    for moment in (t for t in taken if Decimal(0) <= t <= stop):
+        while moment - previous > every:
+            previous += every
+            out.append(point(previous, "missed"))
+        previous = max(previous, moment)
+    tail = []
+    while stop - previous > every or (running and stop - previous == every):
+        previous += every
+        tail.append(point(previous, "missed"))
+    if running and tail:
+        tail[-1] = point(tail[-1].due_min, "due")  # overdue now: take the reading
+    elif running:
+        tail.append(point(previous + every, "upcoming"))
+    return out + tail
+
+
 __all__ = [
     "EntryBound",
     "Maintenance",
     "Stopped",
+    "VitalsCheckpoint",
     "day_numbers",
     "given_g",
     "holliday_segar_ml_day",
@@ -211,4 +321,5 @@ __all__ = [
     "short_tolerance_ml",
     "single_entry_bound_ml",
     "stopped",
+    "vitals_checkpoints",
 ]

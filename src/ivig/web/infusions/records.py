@@ -16,7 +16,7 @@ from django.db import transaction
 from django.db.models import Prefetch
 from django.utils import timezone
 
-from ivig.core import triage, units
+from ivig.core import infusion_day, triage, units
 from ivig.core.checks import fmt
 from ivig.core.infusion_checks import (
     checkin_schedule,
@@ -339,6 +339,59 @@ def pump_changes(events: Iterable[InfusionEvent], infusion: Infusion) -> list[tu
         elif event.kind == EventKind.RESUME:
             out.append((event, minute, last))
     return out
+
+
+@dataclass
+class VitalsCheck:
+    code: str
+    words: str
+    at: datetime
+    status: str
+    taken_at: datetime | None
+    source: str
+
+
+def vitals_checks(infusion: Infusion, now: datetime | None = None) -> list[VitalsCheck]:
+    """When vital signs are due for this infusion (``infusion_day.vitals_checkpoints``): before,
+    at 15 min, after each rate increase, hourly while steady, at completion and after; each
+    done, due now, missed (a gap) or upcoming."""
+    from django.utils.translation import gettext as _
+
+    words = {
+        "before": _("before the start"),
+        "at_15_min": _("15 minutes after the start"),
+        "rate_increase": _("after the rate increase"),
+        "steady": _("hourly while the rate is steady"),
+        "completion": _("at the end"),
+        "after": _("30 to 60 minutes after the end"),
+    }
+    events = infusion.current_events()
+    vitals = [minutes_since_start(infusion, e.at) for e in events if e.kind == EventKind.VITALS]
+    increases = []
+    last = Decimal(0)
+    for event, minute, rate in pump_changes(events, infusion):
+        if event.kind == EventKind.RATE_CHANGE and rate > last and minute > 0:
+            increases.append(minute)
+        if event.kind != EventKind.PAUSE:
+            last = rate
+    end = minutes_since_start(infusion, infusion.ended_at) if infusion.ended_at else None
+    now_min = minutes_since_start(infusion, now or timezone.now())
+    start = infusion.started_at
+
+    def moment(minute: Decimal) -> datetime:
+        return start + timedelta(minutes=float(minute))
+
+    return [
+        VitalsCheck(
+            p.code,
+            words.get(p.code, p.code),
+            moment(p.due_min),
+            p.status,
+            moment(p.taken_min) if p.taken_min is not None else None,
+            p.source,
+        )
+        for p in infusion_day.vitals_checkpoints(vitals, increases, end, now_min)
+    ]
 
 
 def infused_ml(infusion: Infusion, until: datetime) -> Decimal | None:

@@ -294,12 +294,15 @@ def _log_context(request: HttpRequest, infusion: Infusion) -> dict[str, Any]:
         .order_by("-at", "-pk")
         .first()
     )
+    checks = records.vitals_checks(infusion)
     return {
         "events": events,
         "page": page,
         "corrected": corrected,
         "latest_triage": latest_symptom.data.get("triage") if latest_symptom else None,
         "stop_event": stop_event,
+        "vitals_checks": checks,
+        "vitals_sources": list(dict.fromkeys(c.source for c in checks)),
     }
 
 
