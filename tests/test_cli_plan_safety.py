@@ -79,3 +79,25 @@ def test_cli_heavy_child_and_vial_rounding_are_shown(tmp_path: Path) -> None:
     assert codes(r.stdout)["vial_rounding_changed_dose"] == "warning"
     text = run("plan", write_json(tmp_path, doc), *TODAY).stdout
     assert "prescribed 7.40 g (0.4 g/kg); given 5.00 g (0.2703 g/kg)" in text
+
+
+def test_cli_gammagard_liquid_exact_label_plan_exits_0(tmp_path: Path) -> None:
+    steps = [
+        {"rate": "0.5 mL/kg/h", "minutes": 30},
+        {"rate": "1 mL/kg/h", "minutes": 30},
+        {"rate": "2 mL/kg/h", "minutes": 30},
+        {"rate": "4 mL/kg/h", "minutes": 30},
+        {"rate": "5 mL/kg/h"},
+    ]
+    doc = builders.document(
+        {"weight": "20 kg", "first_infusion": False},
+        product="gammagard_liquid",
+        indication="pi",
+        dose="0.4 g/kg",
+        days=1,
+        titration=steps,
+    )
+    r = plan(tmp_path, doc)
+    assert r.exit_code == 0, r.output
+    found = codes(r.stdout)
+    assert "rate_above_label_max" not in found and "start_rate_above_label_initial" not in found

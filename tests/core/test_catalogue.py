@@ -83,7 +83,11 @@ def test_printed_figures_agree_with_the_concentration_or_a_mismatch_is_recorded(
                 value = units.rate_to_ml_kg_h(quantity, product.concentration_mg_ml, None)
                 assert value == printed.rate_ml_kg_h, where
                 converted.append(value)
-            assert fact.governing_ml_kg_h == min(converted), where
+            if fact.primary is not None:  # the label's primary unit governs (issue 8)
+                primary = [p.rate_ml_kg_h for p in fact.printed if p.text == fact.primary]
+                assert fact.governing_ml_kg_h == primary[0], where
+            else:
+                assert fact.governing_ml_kg_h == min(converted), where
             if len(set(converted)) > 1:
                 assert fact.mismatch, f"{where}: figures disagree without a recorded mismatch"
             else:
@@ -102,15 +106,17 @@ def test_privigen_rate_caps_are_per_indication(catalogue: Catalogue) -> None:
     assert _governing(catalogue, "privigen", "pi", "initial_rate") == Decimal("0.3")
 
 
-def test_gammagard_liquid_rounded_mg_figures_are_recorded_and_the_stricter_governs(
+def test_gammagard_liquid_rounded_mg_figures_are_recorded_and_the_primary_unit_governs(
     catalogue: Catalogue,
 ) -> None:
     pi = catalogue.product("gammagard_liquid").indication("pi")
     assert pi is not None and pi.max_rate is not None and pi.initial_rate is not None
     assert [p.rate_ml_kg_h for p in pi.max_rate.printed] == [Decimal("5"), Decimal("4.8")]
-    assert pi.max_rate.governing_ml_kg_h == Decimal("4.8")
+    # The label's primary unit is mL/kg/hr (products.toml rate_units): 5 governs, not 4.8.
+    assert pi.max_rate.governing_ml_kg_h == Decimal("5")
+    assert pi.max_rate.primary == "5 mL/kg/hr"
     assert pi.max_rate.mismatch is not None and "8.33" in pi.max_rate.mismatch
-    assert pi.initial_rate.governing_ml_kg_h == Decimal("0.48")
+    assert pi.initial_rate.governing_ml_kg_h == Decimal("0.5")
     assert pi.initial_rate.minutes == 30
     assert pi.step is not None and pi.step.interval_minutes_min == 30
     mmn = catalogue.product("gammagard_liquid").indication("mmn")

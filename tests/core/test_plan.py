@@ -283,17 +283,17 @@ def _up_to(top: str) -> list[dict[str, object]]:
     ]
 
 
-def test_gammagard_liquid_at_5_ml_kg_h_is_above_the_stricter_figure() -> None:
-    # Label: "5 mL/kg/hr (8 mg/kg/min)". 8 mg/kg/min at 100 mg/mL = 4.8 mL/kg/h < 5 → 4.8 governs.
-    p = plan_of(dict(ADULT, weight="70 kg"), titration=_up_to("5 mL/kg/h"), **GG)
+def test_gammagard_liquid_primary_unit_governs_the_maximum() -> None:
+    # Label: "5 mL/kg/hr (8 mg/kg/min)". 8 mg/kg/min at 100 mg/mL = 4.8 mL/kg/h is the label's
+    # own rounding of 8.33; its primary unit is mL/kg/hr, so 5 mL/kg/h governs (issue 8).
+    adult = dict(ADULT, weight="50 kg")
+    ok = plan_of(adult, titration=_up_to("5 mL/kg/h"), **GG)
+    assert "rate_above_label_max" not in codes(ok)
+    p = plan_of(adult, titration=_up_to("5.2 mL/kg/h"), **GG)
     f = finding(p, "rate_above_label_max")
     assert f.severity == "error"
     assert f.step == 3
-    assert "4.8 mL/kg/h" in f.message
-    assert "disagree" in f.message and "stricter" in f.message
-    # 4.8 mL/kg/h itself is allowed.
-    ok = plan_of(dict(ADULT, weight="70 kg"), titration=_up_to("4.8 mL/kg/h"), **GG)
-    assert "rate_above_label_max" not in codes(ok)
+    assert "5 mL/kg/h" in f.message and "primary unit governs" in f.message
 
 
 def test_privigen_chronic_itp_maximum() -> None:

@@ -235,3 +235,44 @@ def test_glucose_product_for_a_diabetic_is_marked_secondary() -> None:
     assert "glucose_diabetes" not in codes(
         plan_of(ADULT, product="gammagard_sd", concentration="50 mg/mL", **PI)
     )
+
+
+# --- Item 6: label units ------------------------------------------------------------------------
+
+GG_EXACT = [
+    {"rate": "0.5 mL/kg/h", "minutes": 30},
+    {"rate": "1 mL/kg/h", "minutes": 30},
+    {"rate": "2 mL/kg/h", "minutes": 30},
+    {"rate": "4 mL/kg/h", "minutes": 30},
+    {"rate": "5 mL/kg/h"},
+]
+RATE_CODES = {
+    "start_rate_above_label_initial",
+    "rate_above_label_max",
+    "initial_step_shorter_than_label",
+    "step_interval_shorter_than_label",
+}
+
+
+def test_a_plan_matching_the_gammagard_liquid_label_exactly_has_no_rate_finding() -> None:
+    child = {"weight": "20 kg", "first_infusion": False}
+    p = plan_of(child, product="gammagard_liquid", indication="pi", dose="0.4 g/kg", days=1,
+                titration=GG_EXACT)
+    assert not codes(p) & RATE_CODES, sorted(codes(p))
+    assert not p.has_errors, [f.code for f in p.findings if f.severity == "error"]
+    # One step above the label's primary figure is still caught.
+    over = plan_of(child, product="gammagard_liquid", indication="pi", dose="0.4 g/kg", days=1,
+                   titration=[*GG_EXACT[:4], {"rate": "5.5 mL/kg/h"}])
+    f = finding(over, "rate_above_label_max")
+    assert "primary unit governs" in f.message and "8 mg/kg/min" in f.message
+
+
+def test_every_product_records_its_primary_rate_unit_with_a_note() -> None:
+    from ivig.core.catalogue import load_catalogue
+
+    for product in load_catalogue().products.values():
+        assert product.rate_units is not None, product.id
+        assert product.rate_units.note, product.id
+    gg = load_catalogue().products["gammagard_liquid"]
+    assert gg.rate_units is not None and gg.rate_units.primary == "mL/kg/hr"
+    assert gg.rate_units.source_ids

@@ -101,12 +101,23 @@ class RateFact:
     """One label rate, in every unit the label prints it."""
 
     printed: tuple[PrintedRate, ...]
-    governing_ml_kg_h: Decimal  # the lowest printed figure: the stricter one governs checks
+    governing_ml_kg_h: Decimal  # the figure in the label's primary unit, else the lowest one
     mismatch: str | None  # the label's unit mismatch, or None when the figures agree exactly
     minutes: int | None  # for an initial rate: how long the label keeps it
     source_ids: tuple[str, ...]
     note: str = ""
     strict: bool = False  # True when the label says "less than" rather than "up to"
+    primary: str | None = None  # the printed figure in the label's primary unit, when it governs
+
+
+@dataclass(frozen=True)
+class RateUnits:
+    """Which unit a product's label states its rates in first (the one that governs when the
+    label's own figures disagree by rounding), with the source; "not established" when unknown."""
+
+    primary: str  # "mL/kg/hr", "mg/kg/min", "mL/kg/min" or "not established"
+    note: str
+    source_ids: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -200,6 +211,7 @@ class Product:
     note_source_ids: tuple[str, ...] = ()
     at_risk_note: str = ""  # why at_risk_max_rate is None, or the note on it
     at_risk_source_ids: tuple[str, ...] = ()  # also when the label gives no number
+    rate_units: RateUnits | None = None  # the label's primary rate unit (audited, with source)
 
     def indication(self, indication_id: str) -> IndicationLabel | None:
         for label in self.indications:
@@ -338,6 +350,10 @@ def _source(source_id: str, value: object, path: str) -> Source:
     )
 
 
+RATE_UNITS = ("mL/kg/hr", "mg/kg/min", "mL/kg/min")
+NOT_ESTABLISHED = "not established"
+
+
 class _Reader:
     """Reads products and indications, checking every source id it meets."""
 
@@ -345,6 +361,7 @@ class _Reader:
         self.sources = sources
         self.used: set[str] = set()
         self.indication_ids: frozenset[str] = frozenset()
+        self.primary_unit: str | None = None  # of the product being read
 
     # — sources —
 
@@ -431,6 +448,12 @@ class _Reader:
             printed.append(PrintedRate(text=quantity.text, rate_ml_kg_h=rate_ml_kg_h))
         values = {p.rate_ml_kg_h for p in printed}
         mismatch = _text(table, "mismatch", path) if "mismatch" in table else None
+        primary: PrintedRate | None = None
+        if mismatch is not None and self.primary_unit in RATE_UNITS:
+            wanted = _parse(f"1 {self.primary_unit}", f"{path} (primary unit)", Kind.RATE).unit
+            for item, text in zip(printed, texts, strict=True):
+                if _parse(text, path, Kind.RATE).unit == wanted:
+                    primary = item
         if len(values) > 1 and mismatch is None:
             shown = ", ".join(f"{p.text} = {_plain(p.rate_ml_kg_h)} mL/kg/h" for p in printed)
             raise CatalogueError(
@@ -450,7 +473,8 @@ class _Reader:
             source_ids = inherited_sources
         return RateFact(
             printed=tuple(printed),
-            governing_ml_kg_h=min(values),
+            governing_ml_kg_h=primary.rate_ml_kg_h if primary is not None else min(values),
+            primary=primary.text if primary is not None else None,
             mismatch=mismatch,
             minutes=minutes,
             source_ids=source_ids,
@@ -610,6 +634,24 @@ class _Reader:
 
     # — products —
 
+    def rate_units(self, table: Mapping[str, Any], path: str) -> RateUnits | None:
+        if "rate_units" not in table:
+            return None
+        units_path = f"{path}.rate_units"
+        units_table = _table(table["rate_units"], units_path)
+        _keys(units_table, units_path, ("primary", "note"), ("sources",))
+        primary = _text(units_table, "primary", units_path)
+        if primary not in (*RATE_UNITS, NOT_ESTABLISHED):
+            raise CatalogueError(
+                f"{units_path}.primary: {primary!r} is not one of "
+                f"{', '.join((*RATE_UNITS, NOT_ESTABLISHED))}"
+            )
+        return RateUnits(
+            primary=primary,
+            note=_text(units_table, "note", units_path),
+            source_ids=self.source_ids(units_table, units_path, required=False),
+        )
+
     def product(self, product_id: str, value: object, path: str) -> Product:
         if not _ID.match(product_id):
             raise CatalogueError(f"{path}: a product id uses lower-case letters, digits and '_'")
@@ -620,8 +662,10 @@ class _Reader:
             path,
             ("brand", "manufacturer", "marketed", "form"),
             (*fact_keys, "at_risk_max_rate", "contraindications", "cautions", "indications",
-             "notes"),
+             "notes", "rate_units"),
         )
+        rate_units = self.rate_units(table, path)
+        self.primary_unit = rate_units.primary if rate_units is not None else None
         form = _text(table, "form", path)
         if form not in FORMS:
             raise CatalogueError(f"{path}.form: {form!r} is not one of {', '.join(sorted(FORMS))}")
@@ -703,6 +747,7 @@ class _Reader:
             note_source_ids=_merge(tuple(note_sources)),
             at_risk_note=at_risk_note if at_risk is None else at_risk.note,
             at_risk_source_ids=at_risk_sources,
+            rate_units=rate_units,
         )
 
     def statement(self, value: object, path: str) -> tuple[str, str, bool, tuple[str, ...]]:

@@ -71,6 +71,12 @@ def fmt_rate(rate_ml_kg_h: Decimal) -> str:
 
 def fmt_rate_fact(fact: RateFact) -> str:
     printed = " = ".join(p.text for p in fact.printed)
+    if fact.primary is not None and fact.mismatch:
+        others = ", ".join(p.text for p in fact.printed if p.text != fact.primary)
+        return (
+            f"{printed} ({fmt_rate(fact.governing_ml_kg_h)}: the label's primary unit governs; "
+            f"{others} is the label's own rounding)"
+        )
     return f"{printed} ({fmt_rate(fact.governing_ml_kg_h)})"
 
 
@@ -220,7 +226,7 @@ def check_rates_against_label(plan: Plan) -> list[Finding]:
                 mismatch = (
                     f" The label prints this maximum in more than one unit and they disagree "
                     f"({max_fact.mismatch}); the stricter figure is used."
-                    if max_fact.mismatch
+                    if max_fact.mismatch and max_fact.primary is None
                     else ""
                 )
                 out.append(
