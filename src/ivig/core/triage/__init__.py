@@ -25,7 +25,7 @@ from ivig.core.triage.data import (
     parse_triage_data,
 )
 from ivig.core.triage.evaluation import evaluate, triage_vitals
-from ivig.core.triage.lexicon import PhraseReading, read_free_text
+from ivig.core.triage.lexicon import PhraseReading, read_free_text, reading_to_dict
 from ivig.core.triage.report import (
     COURSE_KEYS,
     PATIENT_KEYS,
@@ -71,6 +71,7 @@ __all__ = [
     "normalise_symptom",
     "parse_triage_data",
     "read_free_text",
+    "reading_to_dict",
     "report_from_mapping",
     "result_to_dict",
     "triage_vitals",

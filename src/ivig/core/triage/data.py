@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal
 from functools import lru_cache
@@ -338,9 +338,17 @@ class _DataReader:
 
     def __init__(self) -> None:
         self.problems: list[str] = []
+        self.used_sources: list[tuple[str, tuple[str, ...]]] = []
 
     def fail(self, where: str, problem: str) -> None:
         self.problems.append(f"{where}: {problem}")
+
+    def cite(self, where: str, keys: tuple[str, ...]) -> tuple[str, ...]:
+        """Source keys of one entry: at least one; checked against [sources] at the end."""
+        if not keys:
+            self.fail(where, "at least one source key is required")
+        self.used_sources.append((where, keys))
+        return keys
 
     def table(self, value: object, where: str) -> Mapping[str, Any]:
         if isinstance(value, Mapping):
@@ -430,6 +438,8 @@ def _clauses(reader: _DataReader, raw: object, where: str) -> tuple[Clause, ...]
 
 
 def _parse_data(raw: Mapping[str, Any]) -> TriageData:
+    """Read every table of the data file, then check the references between them; every problem
+    is collected (one TriageDataError lists them all)."""
     r = _DataReader()
     meta = r.table(raw.get("meta"), "meta")
     if tuple(meta.get("levels", ())) != LEVELS:
@@ -437,7 +447,55 @@ def _parse_data(raw: Mapping[str, Any]) -> TriageData:
     routes = r.strings(meta, "routes", "meta")
     lowest_c = r.temperature(meta.get("temperature_lowest"), "meta.temperature_lowest")
     highest_c = r.temperature(meta.get("temperature_highest"), "meta.temperature_highest")
+    sources = _read_sources(r, raw)
+    windows = {
+        k: r.table(v, f"windows.{k}") for k, v in r.table(raw.get("windows"), "windows").items()
+    }
+    organ_groups = {
+        str(k): str(v) for k, v in r.table(raw.get("organ_groups"), "organ_groups").items()
+    }
 
+    symptoms = _read_symptoms(r, raw, windows, organ_groups)
+    risk_factors = _read_risk_factors(r, raw, symptoms)
+    facts, names = _read_facts(r, raw, symptoms, risk_factors)
+    temperature_rules = _read_temperature_rules(r, raw, routes, risk_factors)
+    patient_threshold = _read_patient_threshold(r, raw)
+    rules = _read_rules(r, raw, names, temperature_rules, patient_threshold)
+    advice = _read_advice(r, raw, names)
+    level_actions = _read_level_actions(r, raw)
+    questions = _read_questions(r, raw, names)
+    text = _read_text(r, raw, routes)
+    _check_references(
+        r, sources, symptoms, risk_factors, temperature_rules, rules, advice, level_actions,
+        questions,
+    )  # fmt: skip
+    tiers = _checkin_tiers(r, raw.get("checkins"), sources)
+
+    if r.problems:
+        raise TriageDataError("triage data file is not valid:\n" + "\n".join(r.problems))
+    return TriageData(
+        meta=meta,
+        sources=sources,
+        windows=windows,
+        organ_groups=organ_groups,
+        symptoms=symptoms,
+        risk_factors=risk_factors,
+        facts=facts,
+        temperature_rules=tuple(temperature_rules),
+        patient_threshold=patient_threshold,
+        rules=tuple(rules),
+        advice=advice,
+        level_actions=level_actions,
+        questions=questions,
+        text=text,
+        checkin_tiers=tiers,
+        routes=routes,
+        temperature_lowest_c=lowest_c,
+        temperature_highest_c=highest_c,
+    )
+
+
+def _read_sources(r: _DataReader, raw: Mapping[str, Any]) -> dict[str, Source]:
     sources: dict[str, Source] = {}
     for key, value in r.table(raw.get("sources"), "sources").items():
         t = r.table(value, f"sources.{key}")
@@ -449,21 +507,15 @@ def _parse_data(raw: Mapping[str, Any]) -> TriageData:
             r.text(t, "where", where),
             r.text(t, "strength", where),
         )
-    used_sources: list[tuple[str, tuple[str, ...]]] = []
+    return sources
 
-    def cite(where: str, keys: tuple[str, ...]) -> tuple[str, ...]:
-        if not keys:
-            r.fail(where, "at least one source key is required")
-        used_sources.append((where, keys))
-        return keys
 
-    windows = {
-        k: r.table(v, f"windows.{k}") for k, v in r.table(raw.get("windows"), "windows").items()
-    }
-    organ_groups = {
-        str(k): str(v) for k, v in r.table(raw.get("organ_groups"), "organ_groups").items()
-    }
-
+def _read_symptoms(
+    r: _DataReader,
+    raw: Mapping[str, Any],
+    windows: Mapping[str, Mapping[str, Any]],
+    organ_groups: Mapping[str, str],
+) -> dict[str, Symptom]:
     symptoms: dict[str, Symptom] = {}
     for name, value in r.table(raw.get("symptoms"), "symptoms").items():
         where = f"symptoms.{name}"
@@ -478,7 +530,7 @@ def _parse_data(raw: Mapping[str, Any]) -> TriageData:
             organ_group=r.text(t, "organ_group", where),
             windows=r.strings(t, "windows", where),
             may_signal=r.text(t, "may_signal", where),
-            sources=cite(where, r.strings(t, "sources", where)),
+            sources=r.cite(where, r.strings(t, "sources", where)),
             conservative=r.flag(t, "conservative", where),
             within_hours=r.flag(t, "within_hours", where),
             tags=r.strings(t, "tags", where),
@@ -495,6 +547,12 @@ def _parse_data(raw: Mapping[str, Any]) -> TriageData:
             r.fail(f"{where}.windows", "at least one window code is required")
         symptoms[name] = symptom
 
+    return symptoms
+
+
+def _read_risk_factors(
+    r: _DataReader, raw: Mapping[str, Any], symptoms: Mapping[str, Symptom]
+) -> dict[str, RiskFactor]:
     indication_ids = catalogue_indications()
 
     risk_factors: dict[str, RiskFactor] = {}
@@ -518,7 +576,7 @@ def _parse_data(raw: Mapping[str, Any]) -> TriageData:
             symptoms=frozenset(r.strings(t, "symptoms", where)),
             age_over_years=age_over,
             age_over_rule=None if age_rule is None else str(age_rule),
-            sources=cite(where, r.strings(t, "sources", where)),
+            sources=r.cite(where, r.strings(t, "sources", where)),
             conservative=r.flag(t, "conservative", where),
             note=r.text(t, "note", where, default=""),
         )
@@ -530,6 +588,15 @@ def _parse_data(raw: Mapping[str, Any]) -> TriageData:
             r.fail(f"{where}.symptoms", f"unknown symptom {code!r}")
         risk_factors[name] = factor
 
+    return risk_factors
+
+
+def _read_facts(
+    r: _DataReader,
+    raw: Mapping[str, Any],
+    symptoms: Mapping[str, Symptom],
+    risk_factors: Mapping[str, RiskFactor],
+) -> tuple[dict[str, Fact], set[str]]:
     facts: dict[str, Fact] = {}
     for name, value in r.table(raw.get("facts"), "facts").items():
         t = r.table(value, f"facts.{name}")
@@ -551,6 +618,15 @@ def _parse_data(raw: Mapping[str, Any]) -> TriageData:
         r.fail("names", f"symptom, risk factor and fact names must differ: {sorted(clash)}")
     names = set(symptoms) | set(risk_factors) | set(facts)
 
+    return facts, names
+
+
+def _read_temperature_rules(
+    r: _DataReader,
+    raw: Mapping[str, Any],
+    routes: tuple[str, ...],
+    risk_factors: Mapping[str, RiskFactor],
+) -> list[TemperatureRule]:
     temperature_rules: list[TemperatureRule] = []
     for index, value in enumerate(raw.get("temperature_rules", [])):
         t = r.table(value, f"temperature_rules[{index}]")
@@ -597,13 +673,17 @@ def _parse_data(raw: Mapping[str, Any]) -> TriageData:
                 within_hours=r.flag(t, "within_hours", where),
                 conservative=r.flag(t, "conservative", where),
                 tags=r.strings(t, "tags", where),
-                sources=cite(where, r.strings(t, "sources", where)),
+                sources=r.cite(where, r.strings(t, "sources", where)),
                 en=r.text(t, "en", where),
                 es=r.text(t, "es", where),
                 note=r.text(t, "note", where, default=""),
             )
         )
 
+    return temperature_rules
+
+
+def _read_patient_threshold(r: _DataReader, raw: Mapping[str, Any]) -> PatientThresholdRule:
     pt = r.table(raw.get("patient_fever_threshold"), "patient_fever_threshold")
     patient_threshold = PatientThresholdRule(
         id=r.text(pt, "id", "patient_fever_threshold"),
@@ -612,7 +692,7 @@ def _parse_data(raw: Mapping[str, Any]) -> TriageData:
         highest_c=r.temperature(pt.get("highest"), "patient_fever_threshold.highest"),
         lowest_text=str(pt.get("lowest")),
         highest_text=str(pt.get("highest")),
-        sources=cite(
+        sources=r.cite(
             "patient_fever_threshold", r.strings(pt, "sources", "patient_fever_threshold")
         ),
         en=r.text(pt, "en", "patient_fever_threshold"),
@@ -620,6 +700,16 @@ def _parse_data(raw: Mapping[str, Any]) -> TriageData:
         note=r.text(pt, "note", "patient_fever_threshold", default=""),
     )
 
+    return patient_threshold
+
+
+def _read_rules(
+    r: _DataReader,
+    raw: Mapping[str, Any],
+    names: set[str],
+    temperature_rules: Sequence[TemperatureRule],
+    patient_threshold: PatientThresholdRule,
+) -> list[Rule]:
     rules: list[Rule] = []
     for index, value in enumerate(raw.get("rules", [])):
         t = r.table(value, f"rules[{index}]")
@@ -648,7 +738,7 @@ def _parse_data(raw: Mapping[str, Any]) -> TriageData:
                 clauses=clauses,
                 en=r.text(t, "en", where),
                 es=r.text(t, "es", where),
-                sources=cite(where, r.strings(t, "sources", where)),
+                sources=r.cite(where, r.strings(t, "sources", where)),
                 conservative=r.flag(t, "conservative", where),
                 within_hours=r.flag(t, "within_hours", where),
                 tags=r.strings(t, "tags", where),
@@ -672,6 +762,10 @@ def _parse_data(raw: Mapping[str, Any]) -> TriageData:
         if sum(1 for rule in rules if rule.kind == kind) != 1:
             r.fail("rules", f"exactly one rule of kind {kind!r} is required")
 
+    return rules
+
+
+def _read_advice(r: _DataReader, raw: Mapping[str, Any], names: set[str]) -> dict[str, Advice]:
     advice: dict[str, Advice] = {}
     for key, value in r.table(raw.get("advice"), "advice").items():
         where = f"advice.{key}"
@@ -680,7 +774,7 @@ def _parse_data(raw: Mapping[str, Any]) -> TriageData:
             id=key,
             en=r.text(t, "en", where),
             es=r.text(t, "es", where),
-            sources=cite(where, r.strings(t, "sources", where)),
+            sources=r.cite(where, r.strings(t, "sources", where)),
             only_when=frozenset(r.strings(t, "only_when", where)),
             unless=frozenset(r.strings(t, "unless", where)),
             always=r.flag(t, "always", where),
@@ -688,6 +782,12 @@ def _parse_data(raw: Mapping[str, Any]) -> TriageData:
         for name in sorted((advice[key].only_when | advice[key].unless) - names):
             r.fail(where, f"unknown name {name!r}")
 
+    return advice
+
+
+def _read_level_actions(
+    r: _DataReader, raw: Mapping[str, Any]
+) -> dict[str, dict[str, tuple[str, ...]]]:
     level_actions: dict[str, dict[str, tuple[str, ...]]] = {}
     raw_actions = r.table(raw.get("level_actions"), "level_actions")
     for level in LEVELS:
@@ -697,6 +797,10 @@ def _parse_data(raw: Mapping[str, Any]) -> TriageData:
             for k in ("advice", "within_hours", "running", "closing")
         }
 
+    return level_actions
+
+
+def _read_questions(r: _DataReader, raw: Mapping[str, Any], names: set[str]) -> dict[str, Question]:
     questions: dict[str, Question] = {}
     for key, value in r.table(raw.get("questions"), "questions").items():
         where = f"questions.{key}"
@@ -707,6 +811,12 @@ def _parse_data(raw: Mapping[str, Any]) -> TriageData:
                 r.fail(f"{where}.when", f"unknown name {name!r}")
         questions[key] = Question(key, r.text(t, "en", where), r.text(t, "es", where), clauses)
 
+    return questions
+
+
+def _read_text(
+    r: _DataReader, raw: Mapping[str, Any], routes: tuple[str, ...]
+) -> dict[str, dict[str, str]]:
     text: dict[str, dict[str, str]] = {}
     for key, value in r.table(raw.get("text"), "text").items():
         t = r.table(value, f"text.{key}")
@@ -718,6 +828,20 @@ def _parse_data(raw: Mapping[str, Any]) -> TriageData:
         if f"route_{route}" not in text:
             r.fail("text", f"missing 'route_{route}'")
 
+    return text
+
+
+def _check_references(
+    r: _DataReader,
+    sources: Mapping[str, Source],
+    symptoms: Mapping[str, Symptom],
+    risk_factors: Mapping[str, RiskFactor],
+    temperature_rules: Sequence[TemperatureRule],
+    rules: Sequence[Rule],
+    advice: Mapping[str, Advice],
+    level_actions: Mapping[str, Mapping[str, tuple[str, ...]]],
+    questions: Mapping[str, Question],
+) -> None:
     # A row marked conservative must say why (the note is shown in docs/triage.md).
     marked = [(f"symptoms.{x.name}", x.conservative, x.note) for x in symptoms.values()]
     marked += [(f"rules.{x.id}", x.conservative, x.note) for x in rules]
@@ -728,7 +852,7 @@ def _parse_data(raw: Mapping[str, Any]) -> TriageData:
             r.fail(where, "a conservative choice needs a note saying why")
 
     # Cross references.
-    for where, keys in used_sources:
+    for where, keys in r.used_sources:
         for key in keys:
             if key not in sources:
                 r.fail(where, f"unknown source key {key!r}")
@@ -749,31 +873,6 @@ def _parse_data(raw: Mapping[str, Any]) -> TriageData:
         for ref in refs:
             if ref not in questions:
                 r.fail(where, f"unknown question {ref!r}")
-
-    tiers = _checkin_tiers(r, raw.get("checkins"), sources)
-
-    if r.problems:
-        raise TriageDataError("triage data file is not valid:\n" + "\n".join(r.problems))
-    return TriageData(
-        meta=meta,
-        sources=sources,
-        windows=windows,
-        organ_groups=organ_groups,
-        symptoms=symptoms,
-        risk_factors=risk_factors,
-        facts=facts,
-        temperature_rules=tuple(temperature_rules),
-        patient_threshold=patient_threshold,
-        rules=tuple(rules),
-        advice=advice,
-        level_actions=level_actions,
-        questions=questions,
-        text=text,
-        checkin_tiers=tiers,
-        routes=routes,
-        temperature_lowest_c=lowest_c,
-        temperature_highest_c=highest_c,
-    )
 
 
 def _checkin_tiers(
