@@ -99,3 +99,30 @@ def test_lb_vs_kg_only_is_a_note_on_the_web(client, world):
     findings = {f["code"]: f["severity"] for f in response.context["comparison"]["findings"]}
     assert "error" not in findings.values(), findings
     assert findings["compare_weight_conversion_only"] == "info"
+
+
+# --- Item 4 on the web: the weight form shows the finding before saving -----------------------
+
+
+def test_an_implausible_weight_is_shown_and_needs_confirmation(client, world):
+    from ivig.web.patients.models import Measurement
+
+    client.force_login(world.nurse)
+    target = reverse("patients:measurement_create", args=[world.patient.pk]) + "?kind=weight"
+    before = Measurement.objects.filter(patient=world.patient).count()
+    data = {"kind": "weight", "value": "440 lb", "taken_at": "2026-11-30T09:00"}
+    response = client.post(target, data)
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "Check this weight before saving" in body and "above the plausible range" in body
+    assert 'name="confirm_implausible"' in body
+    assert Measurement.objects.filter(patient=world.patient).count() == before
+    # The page carries "confirm_shown"; ticking the box saves the weight as typed.
+    response = client.post(target, {**data, "confirm_shown": "1"})
+    assert response.status_code == 200  # shown again, still not saved
+    response = client.post(target, {**data, "confirm_shown": "1", "confirm_implausible": "on"})
+    assert response.status_code == 302
+    assert Measurement.objects.filter(patient=world.patient).count() == before + 1
+    # An ordinary weight saves at once, without the question.
+    response = client.post(target, {**data, "value": "30 kg"})
+    assert response.status_code == 302

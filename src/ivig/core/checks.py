@@ -865,28 +865,39 @@ def check_label_age(plan: Plan) -> list[Finding]:
 # --- Weight ---------------------------------------------------------------------------------------
 
 
-def _adult_weight(plan: Plan, age_known: bool) -> list[Finding]:
+WEIGHT_CONFIRM_CODES = frozenset(
+    {
+        "weight_implausible_for_age",
+        "weight_possible_pounds_as_kg",
+        "weight_possible_kg_as_pounds",
+        "weight_implausible_adult",
+    }
+)
+"""Weight findings that ask the person entering the weight to check it and confirm."""
+
+
+def _adult_weight(weight: units.Quantity, age_known: bool) -> list[Finding]:
     bounds = growth.adult_bounds(age_known)
-    kg = plan.document.patient.weight_kg
+    kg = units.mass_kg(weight)
     if bounds.lower_kg <= kg <= bounds.upper_kg:
         return []
-    patient = plan.document.patient
     return [
         make(
             "weight_implausible_adult",
             bounds.source,
-            weight=f"{fmt(kg, 1)} kg (given as {patient.weight.text})",
+            weight=f"{fmt(kg, 1)} kg (given as {weight.text})",
             bounds=f"{fmt(bounds.lower_kg, 1)}–{fmt(bounds.upper_kg, 1)} kg",
         )
     ]
 
 
-@check
-def check_weight_plausible(plan: Plan) -> list[Finding]:
-    """The weight against the growth reference for age, in both directions (children), or the
-    absolute adult bounds (adults, and age not given): a warning to check and confirm."""
-    patient = plan.document.patient
-    if plan.age_years is None:
+def weight_findings(
+    weight: units.Quantity, age_years: Decimal | None, sex: str | None
+) -> list[Finding]:
+    """Is a typed weight plausible? Against the growth reference for age, in both directions
+    (children), or the absolute adult bounds (adults, and age not given). Warnings to check and
+    confirm, never a block. Used by the plan checks and by the web weight form before saving."""
+    if age_years is None:
         return [
             make(
                 "weight_not_checked",
@@ -894,47 +905,46 @@ def check_weight_plausible(plan: Plan) -> list[Finding]:
                 reason="the age is not given (only the absolute bounds were checked)",
                 reason_es="no se indicó la edad (solo se revisaron los límites absolutos)",
             ),
-            *_adult_weight(plan, age_known=False),
+            *_adult_weight(weight, age_known=False),
         ]
-    result = growth.weight_for_age(
-        patient.sex, units.months_from_years(plan.age_years), patient.weight_kg
-    )
+    weight_kg = units.mass_kg(weight)
+    result = growth.weight_for_age(sex, units.months_from_years(age_years), weight_kg)
     if result is None:
-        return _adult_weight(plan, age_known=True)
-    weight = f"{fmt(patient.weight_kg, 1)} kg (given as {patient.weight.text})"
+        return _adult_weight(weight, age_known=True)
+    shown = f"{fmt(weight_kg, 1)} kg (given as {weight.text})"
     if result.suspect_pounds_as_kg:
-        return [
-            make(
-                "weight_possible_pounds_as_kg",
-                result.reference,
-                weight=weight,
-                given=patient.weight.text,
-                percentile=result.percentile_text,
-            )
-        ]
-    if result.suspect_kg_as_pounds:
-        return [
-            make(
-                "weight_possible_kg_as_pounds",
-                result.reference,
-                weight=weight,
-                given=patient.weight.text,
-                percentile=result.percentile_text,
-            )
-        ]
-    if result.implausible:
+        code = "weight_possible_pounds_as_kg"
+    elif result.suspect_kg_as_pounds:
+        code = "weight_possible_kg_as_pounds"
+    elif result.implausible:
         return [
             make(
                 "weight_implausible_for_age",
                 result.reference,
-                weight=weight,
+                weight=shown,
                 percentile=result.percentile_text,
                 direction="above" if result.high else "below",
                 direction_es="por encima de" if result.high else "por debajo de",
                 limits=f"flag limits for this age {result.limits_text}",
             )
         ]
-    return []
+    else:
+        return []
+    return [
+        make(
+            code,
+            result.reference,
+            weight=shown,
+            given=weight.text,
+            percentile=result.percentile_text,
+        )
+    ]
+
+
+@check
+def check_weight_plausible(plan: Plan) -> list[Finding]:
+    patient = plan.document.patient
+    return weight_findings(patient.weight, plan.age_years, patient.sex)
 
 
 @check

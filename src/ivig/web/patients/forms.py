@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from ivig.core import units
+from ivig.core.checks import WEIGHT_CONFIRM_CODES, weight_findings
 from ivig.core.vocabulary import CONDITIONS
 from ivig.web.accounts.models import CareTeam
 from ivig.web.forms import RecordTimeField
@@ -98,9 +99,17 @@ class MeasurementForm(forms.Form):
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
 
-    def __init__(self, *args: Any, kind: MeasurementKind, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, kind: MeasurementKind, ask_confirm: bool = False, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.kind = kind
+        if ask_confirm:  # only once a weight was found unusual for the age
+            self.fields["confirm_implausible"] = forms.BooleanField(
+                label=_("I have checked this weight and its unit: it is right."),
+                required=False,
+                help_text=_("Asked only for a weight that is unusual for the age."),
+            )
         self.fields["value"].label = (
             _("Weight, with its unit") if kind == MeasurementKind.WEIGHT
             else _("Height, with its unit")
@@ -137,6 +146,21 @@ class MeasurementForm(forms.Form):
         if taken_at > timezone.now() + timedelta(minutes=5):
             raise forms.ValidationError(_("The date cannot be in the future."))
         return taken_at
+
+    def weight_warnings(self, patient: Patient, language: str) -> list[str]:
+        """The plausibility findings for a typed weight (the same core check the plan runs),
+        as messages in ``language``; empty for a height or an ordinary weight."""
+        if self.kind != MeasurementKind.WEIGHT or self.quantity is None:
+            return []
+        taken = self.cleaned_data.get("taken_at") or timezone.now()
+        on = timezone.localtime(taken).date()
+        age = units.years_between(patient.birth_date, on) if patient.birth_date <= on else None
+        sex = patient.sex if patient.sex in ("male", "female") else None
+        return [
+            f.text(language)
+            for f in weight_findings(self.quantity, age, sex)
+            if f.code in WEIGHT_CONFIRM_CODES
+        ]
 
     def build(self, patient: Patient, recorded_by: Any) -> Measurement:
         """An unsaved Measurement with the value and unit exactly as entered."""

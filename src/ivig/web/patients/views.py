@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import select_template
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from ivig.core import units
@@ -163,14 +164,24 @@ def measurement_create(request: HttpRequest, patient_id: int) -> HttpResponse:
     except ValueError:
         kind = MeasurementKind.WEIGHT
     initial = {"taken_at": timezone.localtime().replace(second=0, microsecond=0)}
-    form = MeasurementForm(request.POST or None, kind=kind, initial=initial)
+    asked = "confirm_shown" in request.POST
+    form = MeasurementForm(request.POST or None, kind=kind, initial=initial, ask_confirm=asked)
+    warnings: list[str] = []
     if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            form.build(patient, request.user).save()
-        messages.success(request, _("Saved."))
-        return redirect("patients:detail", patient_id=patient.pk)
+        language = "es" if (get_language() or "en").startswith("es") else "en"
+        warnings = form.weight_warnings(patient, language)
+        if not warnings or form.cleaned_data.get("confirm_implausible"):
+            with transaction.atomic():
+                form.build(patient, request.user).save()
+            messages.success(request, _("Saved."))
+            return redirect("patients:detail", patient_id=patient.pk)
+        if not asked:  # show the finding and ask: the weight is kept as typed
+            form = MeasurementForm(request.POST, kind=kind, initial=initial, ask_confirm=True)
+            form.is_valid()
     return render(
-        request, "patients/measurement_form.html", {"form": form, "patient": patient, "kind": kind}
+        request,
+        "patients/measurement_form.html",
+        {"form": form, "patient": patient, "kind": kind, "weight_warnings": warnings},
     )
 
 
