@@ -260,12 +260,12 @@ def split_phrases(text: str, lexicon: Lexicon | None = None) -> list[str]:
 def read_free_text(text: str, language: str = "en") -> tuple[PhraseReading, ...]:
     """Read free text into one :class:`PhraseReading` per phrase.
 
-    Both languages' words are always tried (people mix them); ``language`` ("en" or "es") is
-    the language of the report, kept for the caller's display. Text longer than the limit is
+    Both languages' words are always tried (people mix them), so ``language`` ("en", "es",
+    or a browser's "es-MX") does not change the reading; it is accepted for callers that pass
+    the person's language. Text longer than the limit is
     read up to the limit and the rest comes back as one unread phrase (never silently dropped).
     """
-    if language not in LANGUAGES:
-        raise ValueError(f"language must be one of {', '.join(LANGUAGES)}")
+    del language  # both languages are always tried; the words shown come from result_to_dict
     lexicon = load_lexicon()
     head, rest = text[:_MAX_TEXT], text[_MAX_TEXT:]
     readings: list[PhraseReading] = []
