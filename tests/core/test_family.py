@@ -139,3 +139,15 @@ def test_conflicts_are_explained_in_both_languages() -> None:
     assert len(conflicts) >= 8
     for s in conflicts:
         assert s.conflict_es and s.conflict_text("es") != s.conflict
+
+
+def test_serum_sickness_is_a_call_the_team_sign_on_the_going_home_sheet() -> None:
+    from ivig.core.going_home import going_home_symptoms
+    from ivig.core.triage import load_triage_data
+
+    symptom = load_triage_data().symptoms["serum_sickness_signs"]
+    assert symptom.level == "call_doctor" and "STATPEARLS-SS" in symptom.sources
+    lines = going_home_symptoms(make())
+    assert "serum_sickness_signs" in {line.name for line in lines["call_doctor"]}
+    kawasaki_only = {line.name for level in lines.values() for line in level}
+    assert "fever_after_kawasaki_ivig" not in kawasaki_only  # a JDM patient

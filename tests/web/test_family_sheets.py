@@ -220,7 +220,7 @@ def test_going_home_sheet_after_an_infusion_ends(
         assert "Llame a emergencias" in body or "emergencia" in body
     else:
         assert "Call emergency services at once (911)" in body
-        assert "Fever after Kawasaki" in body or "Kawasaki" in body
+        assert "Kawasaki" in body and "1 to 3 weeks after IVIG" in body
     assert infusion.checkins.count() > 0
     first = timezone_local(infusion.checkins.order_by("due_at").first().due_at)
     assert first in body
