@@ -17,7 +17,7 @@ MATRIX = {
     Action.RECORD_MEASUREMENT: (True, True, True, False),
     Action.EDIT_PROFILE: (True, False, True, False),
     Action.ARCHIVE_PATIENT: (True, False, False, False),
-    Action.ADD_PATIENT: (True, False, False, False),
+    Action.ADD_PATIENT: (True, False, True, False),
     Action.MANAGE_TEAM: (True, False, False, False),
     Action.EDIT_PLANS: (True, True, True, False),
     Action.APPROVE_PLANS: (False, False, True, False),

@@ -126,3 +126,36 @@ def test_an_implausible_weight_is_shown_and_needs_confirmation(client, world):
     # An ordinary weight saves at once, without the question.
     response = client.post(target, {**data, "value": "30 kg"})
     assert response.status_code == 302
+
+
+# --- Item 8: a prescriber adds a patient; a team's creator can work alone --------------------
+
+
+def test_a_prescriber_can_add_a_patient(client, world):
+    client.force_login(world.prescriber)
+    assert client.get(reverse("patients:create")).status_code == 200
+
+
+def test_a_doctor_who_creates_a_team_manages_it_and_approves(client, world):
+    from ivig.web import access
+    from ivig.web.access import Action
+    from ivig.web.accounts.models import Membership
+    from tests.web.conftest import make_user
+
+    doctor = make_user(name="Dr. Alone")
+    client.force_login(doctor)
+    response = client.post(
+        reverse("accounts:team_create"), {"name": "Solo clinic", "clinical_role": "prescriber"}
+    )
+    assert response.status_code == 302
+    membership = Membership.objects.get(user=doctor)
+    assert (membership.role, membership.clinical_role) == ("caregiver", "prescriber")
+    team = membership.team
+    for action in (Action.MANAGE_TEAM, Action.ADD_PATIENT, Action.APPROVE_PLANS):
+        assert access.teams_for(doctor, action).filter(pk=team.pk).exists(), action
+    # A family caregiver who creates a team gets no clinical role: no approving.
+    parent = make_user(name="Parent")
+    client.force_login(parent)
+    client.post(reverse("accounts:team_create"), {"name": "Family", "clinical_role": ""})
+    assert Membership.objects.get(user=parent).clinical_role == ""
+    assert not access.teams_for(parent, Action.APPROVE_PLANS).exists()

@@ -29,7 +29,7 @@ from types import MappingProxyType
 from typing import Any, Final
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from ivig.web.accounts.models import CareTeam, Membership, Role
@@ -68,6 +68,7 @@ ROLE_ACTIONS: Final[Mapping[Role, frozenset[Action]]] = MappingProxyType(
                 Action.VIEW,
                 Action.RECORD_MEASUREMENT,
                 Action.EDIT_PROFILE,
+                Action.ADD_PATIENT,
                 Action.EDIT_PLANS,
                 Action.APPROVE_PLANS,
             }
@@ -104,10 +105,29 @@ def role_in(user: Any, team: CareTeam | int) -> str | None:
     return memberships_of(user).filter(team_id=team_id).values_list("role", flat=True).first()
 
 
+def actions_in(user: Any, team: CareTeam | int) -> frozenset[Action] | None:
+    """What the user may do in a team: their role's actions, plus those of the clinical role a
+    team's creator chose (a doctor or nurse working alone); None when not a member."""
+    team_id = team if isinstance(team, int) else team.pk
+    found = memberships_of(user).filter(team_id=team_id).values_list("role", "clinical_role")
+    row = found.first()
+    if row is None:
+        return None
+    role, clinical = row
+    actions = ROLE_ACTIONS.get(Role(role), frozenset())
+    if clinical:
+        actions = actions | ROLE_ACTIONS.get(Role(clinical), frozenset())
+    return actions
+
+
 def teams_for(user: Any, action: Action = Action.VIEW) -> QuerySet[CareTeam]:
     """Teams in which the user may do ``action``."""
     roles = [role.value for role, actions in ROLE_ACTIONS.items() if action in actions]
-    team_ids = memberships_of(user).filter(role__in=roles).values("team_id")
+    team_ids = (
+        memberships_of(user)
+        .filter(Q(role__in=roles) | Q(clinical_role__in=roles))
+        .values("team_id")
+    )
     return CareTeam.objects.filter(pk__in=team_ids, archived_at__isnull=True)
 
 
@@ -119,10 +139,10 @@ def patients_for(user: Any, *, include_archived: bool = False) -> QuerySet[Patie
 
 def check(user: Any, patient: Patient, action: Action) -> None:
     """Raise Http404 if the user cannot see the patient, PermissionDenied if not allowed."""
-    role = role_in(user, patient.team_id)
-    if role is None:
+    actions = actions_in(user, patient.team_id)
+    if actions is None:
         raise Http404("No such patient")
-    if not role_allows(role, action):
+    if action not in actions:
         raise PermissionDenied("Your role in this care team does not allow this")
     if patient.archived_at is not None and action not in _ALLOWED_WHEN_ARCHIVED:
         raise PermissionDenied("This patient is archived: bring the record back to change it")
@@ -150,10 +170,10 @@ def get_patient_for_user(
     if action is None:
         action = Action.VIEW
         if write:
-            role = role_in(user, patient.team_id)
-            if role is None:
+            held = actions_in(user, patient.team_id)
+            if held is None:
                 raise Http404("No such patient")
-            if not (ROLE_ACTIONS[Role(role)] & _ALL_WRITES):
+            if not (held & _ALL_WRITES):
                 raise PermissionDenied("Your role in this care team is read-only")
             if patient.archived_at is not None:
                 raise PermissionDenied("This patient is archived")
@@ -164,10 +184,10 @@ def get_patient_for_user(
 def get_team_for_user(user: Any, team_id: int, *, action: Action = Action.VIEW) -> CareTeam:
     """The care team, if the user is a member (404 otherwise; 403 if ``action`` is refused)."""
     team: CareTeam | None = CareTeam.objects.filter(pk=team_id, archived_at__isnull=True).first()
-    role = role_in(user, team) if team is not None else None
-    if team is None or role is None:
+    held = actions_in(user, team) if team is not None else None
+    if team is None or held is None:
         raise Http404("No such care team")
-    if not role_allows(role, action):
+    if action not in held:
         raise PermissionDenied("Your role in this care team does not allow this")
     return team
 
@@ -184,10 +204,10 @@ def can_approve_plans(user: Any, patient: Patient) -> bool:
 
 def allowed_actions(user: Any, patient: Patient) -> frozenset[Action]:
     """What the user may do for this patient (one query)."""
-    role = role_in(user, patient.team_id)
-    if role is None:
+    held = actions_in(user, patient.team_id)
+    if held is None:
         return frozenset()
-    actions = ROLE_ACTIONS[Role(role)]
+    actions = held
     if patient.archived_at is not None:
         actions = actions & _ALLOWED_WHEN_ARCHIVED
     return actions

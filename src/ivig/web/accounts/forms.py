@@ -74,16 +74,35 @@ class NewAccountForm(forms.Form):
         )
 
 
+def clinical_role_field() -> forms.ChoiceField:
+    """The creator of a team manages it (caregiver) and may also hold a clinical role."""
+    return forms.ChoiceField(
+        label=_("Your clinical role in this team"),
+        choices=[
+            ("", _("None: I am a parent or family caregiver")),
+            ("nurse", _("Nurse")),
+            ("prescriber", _("Prescriber (doctor)")),
+        ],
+        required=False,
+        help_text=_(
+            "You manage the team either way. A doctor or nurse working alone chooses their role "
+            "here, so they can also enter, check or approve plans."
+        ),
+    )
+
+
 class FirstAccountForm(NewAccountForm):
     team_name = forms.CharField(
         label=_("Name of your care team"),
         max_length=200,
         help_text=_("For example the child's family name, or the clinic's name."),
     )
+    clinical_role = clinical_role_field()
 
 
 class TeamForm(forms.Form):
     name = forms.CharField(label=_("Team name"), max_length=200)
+    clinical_role = clinical_role_field()
 
 
 class TeamContactsForm(forms.ModelForm):  # type: ignore[type-arg]

@@ -128,6 +128,19 @@ class Membership(models.Model):
         CareTeam, on_delete=models.PROTECT, related_name="memberships", verbose_name=_("team")
     )
     role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    clinical_role = models.CharField(
+        _("clinical role"),
+        max_length=20,
+        choices=[
+            (Role.NURSE.value, Role.NURSE.label),
+            (Role.PRESCRIBER.value, Role.PRESCRIBER.label),
+        ],
+        blank=True,
+        help_text=_(
+            "A caregiver who created the team can also hold a clinical role (a doctor or nurse "
+            "working alone): the member may do what both roles allow."
+        ),
+    )
     created_at = models.DateTimeField(_("joined"), auto_now_add=True)
     archived_at = models.DateTimeField(_("removed"), null=True, blank=True)
     history = HistoricalRecords()

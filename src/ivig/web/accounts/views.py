@@ -106,7 +106,12 @@ def setup(request: HttpRequest) -> HttpResponse:
                 return redirect("accounts:login")
             user = form.create_user(is_staff=True, is_superuser=True)
             team = CareTeam.objects.create(name=form.cleaned_data["team_name"])
-            Membership.objects.create(user=user, team=team, role=Role.CAREGIVER)
+            Membership.objects.create(
+                user=user,
+                team=team,
+                role=Role.CAREGIVER,
+                clinical_role=form.cleaned_data.get("clinical_role") or "",
+            )
         login(request, user, backend=MODEL_BACKEND)
         messages.success(request, _("Welcome. Your account and care team are ready."))
         return redirect("patients:list")
@@ -125,7 +130,10 @@ def team_create(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():
             team = CareTeam.objects.create(name=form.cleaned_data["name"])
-            Membership.objects.create(user=_user(request), team=team, role=Role.CAREGIVER)
+            clinical = form.cleaned_data.get("clinical_role") or ""
+            Membership.objects.create(
+                user=_user(request), team=team, role=Role.CAREGIVER, clinical_role=clinical
+            )
         messages.success(request, _("Care team created. You are its caregiver."))
         return redirect("accounts:team", team_id=team.pk)
     return render(request, "accounts/team_form.html", {"form": form})
