@@ -99,6 +99,6 @@ def test_faster_pump_step_is_an_error_however_the_comparison_is_opened(
         span = page.get_by_text("From minute 60 to 90 the compared plan runs at")
         expect(span.first).to_be_visible()
         reference = page.locator("dl.compare-who dd").first
-        expect(reference).to_contain_text(f"Prescription #{rx.pk}")
+        expect(reference).to_contain_text(f"Prescription (no. {rx.pk})")
         page.screenshot(path=str(artifacts_dir / f"compare-{opened[:8]}.png"), full_page=True)
         page.goto(f"{base}/compare/?first={pump.pk}&second={rx.pk}")

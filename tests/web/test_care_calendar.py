@@ -70,7 +70,7 @@ def test_strangers_and_anonymous_get_nothing(client, world):
 def _checkin_times_on_the_page(body):
     import re
 
-    rows = re.findall(r'<tr class="care-check_in"><td>([0-9-]+ [0-9:]+)', body)
+    rows = re.findall(r'<tr class="care-check_in"><td><time datetime="([0-9-]+ [0-9:]+)"', body)
     return sorted(rows)
 
 

@@ -109,11 +109,11 @@ def test_the_database_itself_holds_one_running_infusion_per_patient(world):
 def test_the_next_day_and_its_planned_date_come_from_the_plan(nurse, world):
     approval = approve(world)
     page = nurse.get(f"/patients/{world.patient.pk}/infusions/").content.decode()
-    assert "Next: day 1 of the approved plan" in page and "planned for 2026-12-01" in page
+    assert "Next: day 1 of the approved plan" in page and "planned for Dec. 1, 2026" in page
     infusion = Infusion.objects.get(pk=_start_and_stop_day_1(nurse, world, approval))
     assert infusion.planned_date == date(2026, 12, 1)
     page = nurse.get(f"/patients/{world.patient.pk}/infusions/").content.decode()
-    assert "Next: day 2 of the approved plan" in page and "planned for 2026-12-02" in page
+    assert "Next: day 2 of the approved plan" in page and "planned for Dec. 2, 2026" in page
     # day 1 again is refused: it was given
     response = post_start(nurse, world, approval, day=1)
     assert "was already given" in response.content.decode()
@@ -141,7 +141,7 @@ def test_a_day_started_on_another_date_than_planned_warns(nurse, world):
     assert "gives day 1 the date 2030-01-10" in body
     infusion = Infusion.objects.get()
     assert infusion.planned_date == date(2030, 1, 10) and infusion.off_plan_date
-    assert "2030-01-10" in nurse.get(url(world, infusion)).content.decode()
+    assert "Jan. 10, 2030" in nurse.get(url(world, infusion)).content.decode()
 
 
 # --- Stopping records the volume infused and the grams given -----------------------------------

@@ -45,7 +45,7 @@ def test_patient_page_shows_latest_weight_with_its_date_and_unit(client, world, 
     response = client.get(reverse("patients:detail", args=[world.patient.pk]))
     page = response.content.decode()
     assert "44.5 lb" in page
-    assert "(= 20.2 kg)" in page  # converted by ivig.core.units, shown next to the entry
+    assert "(20.18 kg)" in page  # converted by ivig.core.units: the one weight rule (2 decimals)
     assert timezone.localtime().date().isoformat() in page or "day" in page
     assert "only computes and checks a plan prescribed by a clinician" in page
     assert "Record a weight" not in page  # the viewer only reads

@@ -97,7 +97,7 @@ def test_blank_chart(client: Any, language: str, paper: str, artifacts_dir: Path
     text = pdf_text(response.content)
     assert "g/kg" in text
     if language == "es":
-        assert "libras × 0,454" in text and "2 mg por kg" in text and "Marca de IgIV" in text
+        assert "libras × 0.454" in text and "2 mg por kg" in text and "Marca de IgIV" in text
         assert "máximo de 2 mL/kg/h en la primera infusión" in text
         assert "Plan del médico" in text and "Plan de la bomba" in text
     else:

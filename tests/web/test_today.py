@@ -159,7 +159,7 @@ def test_words_for_people():
         assert words.rule_pack("ontario") == "Ontario rules (ORBCoN dose calculator)"
         assert words.strip_prefix("Check-in: Check-in: 72 h", "Check-in") == "72 h"
     with translation.override("es"):
-        assert words.number(19.958) == "19,96"
+        assert words.number(19.958) == "19.96"
         assert words.when("2026-12-03T08:30") == "3 de diciembre de 2026, 08:30"
         assert words.age(date(2020, 6, 15), date(2026, 12, 1)) == "6 años 5 meses"
-        assert words.weight_kg(19.958) == "19,96 kg"
+        assert words.weight_kg(19.958) == "19.96 kg"

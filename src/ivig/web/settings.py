@@ -239,6 +239,8 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("es", "Español")]
 LOCALE_PATHS = [WEB_DIR / "locale"]
+# One number format per language (the decimal point in both; ivig/web/formats explains why).
+FORMAT_MODULE_PATH = ["ivig.web.formats"]
 USE_I18N = True
 USE_TZ = True
 TIME_ZONE = env_str("IVIG_TIME_ZONE", "UTC")

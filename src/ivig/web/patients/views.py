@@ -22,6 +22,7 @@ from ivig.web.access import Action
 from ivig.web.history import patient_history
 from ivig.web.patients.forms import MeasurementForm, NewPatientForm, PatientForm
 from ivig.web.patients.models import Measurement, MeasurementKind
+from ivig.web.ui import words
 
 MEASUREMENT_PAGE = 20  # weights and heights per page of the patient page
 HISTORY_PAGE = 50  # entries per page of the history of changes
@@ -74,7 +75,7 @@ def _display_kg(measurement: Measurement | None) -> str | None:
         kg = units.mass_kg(measurement.quantity())
     except units.QuantityError:
         return None
-    return f"{units.round_half_up(kg, 1)} kg"
+    return words.weight_kg(kg)  # the one weight display rule
 
 
 def _display_cm(measurement: Measurement | None) -> str | None:

@@ -23,6 +23,7 @@ from ivig.core.order import Problem
 from ivig.core.vocabulary import DOSING_WEIGHT_METHODS, VIAL_ROUNDING
 from ivig.web.patients.models import Patient
 from ivig.web.plans.models import PlanKind
+from ivig.web.ui.words import rule_pack as rule_pack_words
 
 STEP_PREFIX = "step"
 PREMED_PREFIX = "premed"
@@ -128,7 +129,7 @@ class PlanForm(forms.Form):
         self.fields["indication"].choices = indication_choices(catalogue)  # type: ignore[attr-defined]
         self.fields["dosing_weight"].choices = [  # type: ignore[attr-defined]
             (code, _words(words)) for code, words in DOSING_WEIGHT_METHODS.items()
-        ] + [(pack, pack) for pack in rule_pack_ids()]
+        ] + [(pack, rule_pack_words(pack)) for pack in rule_pack_ids()]
         self.fields["vial_rounding"].choices = [  # type: ignore[attr-defined]
             (code, _words(words)) for code, words in VIAL_ROUNDING.items()
         ]

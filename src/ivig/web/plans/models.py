@@ -106,7 +106,9 @@ class PlanVersion(models.Model):
         ordering = ["-created_at", "-pk"]
 
     def __str__(self) -> str:
-        return self.label or f"{self.get_kind_display()} #{self.pk}"
+        from ivig.web.ui.words import plan_title  # the one title rule (number shown once)
+
+        return plan_title(self)
 
     @property
     def is_approved(self) -> bool:

@@ -23,8 +23,8 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from django.utils import formats, timezone
+from django.utils.translation import get_language, ngettext, pgettext
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext, pgettext
 
 from ivig.core import units
 
@@ -242,12 +242,12 @@ def plan_kind(kind: str | None) -> str:
 
 
 def plan_title(version: Any) -> str:
-    """A plan version's title without repeated numbers: its label, or "Prescription 3" —
-    never "Prescribed #1 #1" (the label already says what it is)."""
+    """A plan version's title with its number once: "Monthly course (no. 3)" or "Prescription
+    no. 3" — never "Prescribed #1 #1"."""
     label = (getattr(version, "label", "") or "").strip()
     kind = plan_kind(getattr(version, "kind", ""))
     if label:
-        return label
+        return _("%(label)s (no. %(number)s)") % {"label": label, "number": version.pk}
     return _("%(kind)s no. %(number)s") % {"kind": kind, "number": version.pk}
 
 
@@ -262,3 +262,27 @@ def strip_prefix(text: str, prefix: str) -> str:
     while prefix and out.lower().startswith(prefix.lower()):
         out = out[len(prefix) :].lstrip(" :—-")
     return out
+
+
+def checkin_title(checkin: Any) -> str:
+    """A check-in's title with "Check-in" once, in the active language.
+
+    The record keeps the English label it was planned with; in English it is shown as stored,
+    in Spanish the planned patterns are translated and any other label becomes "N h after the
+    infusion" from the stored hours."""
+    label = strip_prefix(str(getattr(checkin, "label", "") or ""), "Check-in")
+    hours = getattr(checkin, "hours_after_end", None)
+    if (get_language() or "en").startswith("en") and label:
+        what = label
+    elif match := re.fullmatch(r"(\d+(?:\.\d+)?) h after the infusion \(day (\d+)\)", label):
+        what = _("%(hours)s h after the infusion (day %(day)s)") % {
+            "hours": match.group(1),
+            "day": match.group(2),
+        }
+    elif label.lower().startswith("before leaving"):
+        what = _("before leaving: observation after the infusion")
+    elif hours is not None:
+        what = _("%(hours)s h after the infusion") % {"hours": number(hours, 1)}
+    else:
+        what = label
+    return _("Check-in: %(what)s") % {"what": what} if what else _("Check-in")

@@ -33,6 +33,7 @@ register.filter("level_short", words.level_short)
 register.filter("rule_pack", words.rule_pack)
 register.filter("plan_title", words.plan_title)
 register.filter("plan_kind", words.plan_kind)
+register.filter("checkin_title", words.checkin_title)
 
 
 @register.filter
@@ -64,3 +65,15 @@ def product(brand: Any, percent: Any = None) -> str:
 def iso(moment: Any) -> str:
     """Machine-readable time for <time datetime> and data attributes (UTC, seconds)."""
     return moment.isoformat(timespec="seconds") if moment is not None else ""
+
+
+@register.filter
+def local_iso(moment: Any) -> str:
+    """Local wall-clock time for <time datetime="…"> ("2026-12-03 08:30")."""
+    if moment is None:
+        return ""
+    from django.utils import timezone
+
+    if timezone.is_aware(moment):
+        moment = timezone.localtime(moment)
+    return str(moment.strftime("%Y-%m-%d %H:%M"))
