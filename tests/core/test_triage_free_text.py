@@ -350,6 +350,9 @@ def test_every_symptom_of_the_table_has_english_and_spanish_words() -> None:
         ("pale with a racing heart", "pale_tired_fast_heartbeat"),
         ("one leg swollen", "one_limb_pain_swelling"),
         ("a bit tired", "tired"),
+        ("pee is dark brown", "dark_or_red_urine"),
+        ("his leg is swollen", "one_limb_pain_swelling"),
+        ("lips look a bit swollen", "face_lip_eye_swelling"),
         ("dolor de cabeza", "mild_headache"),
     ],
 )
@@ -466,6 +469,8 @@ def test_an_unmatched_phrase_stays_call_doctor_with_a_question() -> None:
 def test_a_reassurance_alone_is_not_a_symptom() -> None:
     assert _triage_text("she is fine today", "todo bien") == "expected"
     assert _triage_text("not ok") == "call_doctor"  # a negated reassurance is not read as fine
+    assert _triage_text("breathing is fine") == "expected"
+    assert _triage_text("breathing is not fine") == "call_doctor"
 
 
 def test_an_expected_word_with_many_unexplained_words_is_not_trusted() -> None:

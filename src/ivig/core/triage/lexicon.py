@@ -33,7 +33,7 @@ LEXICON_FILE = "symptom_lexicon.toml"
 _FUZZY_MIN_LETTERS = 6  # a word this long may have one letter wrong, missing, extra or swapped
 _FUZZY_SINGLE_WORD_LETTERS = 8  # ... and a one-word phrase must be this long to be guessed
 _MAX_BETWEEN = 4  # at most this many words between a negation and what it negates
-_MAX_GAPS = 1  # filler words allowed inside a multi-word phrase ("swollen top lip")
+_MAX_GAPS = 3  # filler words allowed inside a multi-word phrase ("lips look a bit swollen")
 _LEFTOVER_WORDS = 3  # an "expected" reading with this many unexplained words is only partly read
 _MAX_TEXT = 2000  # characters of free text read per report entry (the rest is refused)
 
