@@ -606,3 +606,21 @@ def test_words_carried_over_only_when_a_phrase_spans_them() -> None:
     assert wheeze.symptoms == ("wheeze_or_noisy_breathing",)
     assert thing.unread and not thing.symptoms
     assert lips.symptoms == ("face_lip_eye_swelling",)
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "he is struggling to breathe", "she cant get her breath", "his breathing sounds funny",
+        "her lips went blue", "he turned grey", "she collapsed in the kitchen",
+        "he is shaking and wont respond", "her arm and leg are jerking",
+        "cant wake her up properly", "he has the worst headache he has ever had",
+        "his face looks droopy on one side", "her speech is slurred",
+        "no pee since last night", "hasnt had a wet nappy all day", "his tongue feels big",
+        "tiny purple spots on legs", "le cuesta mucho respirar", "tiene los labios morados",
+        "se desmayó en la cocina", "está convulsionando", "no ha hecho pipí en todo el día",
+        "le duele mucho el pecho", "tose con sangre", "le silba el pecho al respirar",
+    ],
+)  # fmt: skip
+def test_whole_sentences_parents_type_reach_emergency(sentence: str) -> None:
+    assert _triage_text(sentence) == "emergency"
