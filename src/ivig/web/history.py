@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -19,10 +20,69 @@ _SKIPPED = {"id", "created_at", "recorded_at", "approved_at"}
 
 
 @dataclass
+class Part:
+    """One changed item inside a structured field (an order document, a snapshot, answers)."""
+
+    path: str
+    before: str
+    after: str
+
+
+@dataclass
 class Change:
     field: str
     before: str
     after: str
+    parts: list[Part] = dataclasses.field(default_factory=list)  # structured (JSON) fields
+
+    @property
+    def collapsed(self) -> bool:
+        """Long lists of parts start folded (the page stays short on a phone)."""
+        return len(self.parts) > PARTS_SHOWN_OPEN
+
+
+# Design choice: a structured change with more items than this starts collapsed.
+PARTS_SHOWN_OPEN = 6
+
+
+def _scalar(value: Any) -> str:
+    if value is None or value == "" or value == []:
+        return "—"
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    if isinstance(value, float | Decimal):
+        return format_decimal(Decimal(str(value)))
+    return str(value)
+
+
+def flatten(value: Any, prefix: str = "") -> dict[str, str]:
+    """A nested JSON value as readable "path: value" pairs ("order › titration › 2 › rate")."""
+    out: dict[str, str] = {}
+    if isinstance(value, dict):
+        if not value and prefix:
+            out[prefix] = "—"
+        for key, item in value.items():
+            name = str(key).replace("_", " ")
+            out.update(flatten(item, f"{prefix} › {name}" if prefix else name))
+    elif isinstance(value, list) and any(isinstance(item, dict | list) for item in value):
+        for index, item in enumerate(value, start=1):
+            out.update(flatten(item, f"{prefix} › {index}" if prefix else str(index)))
+    elif isinstance(value, list):
+        out[prefix or "—"] = ", ".join(_scalar(item) for item in value) or "—"
+    else:
+        out[prefix or "—"] = _scalar(value)
+    return out
+
+
+def json_parts(before: Any, after: Any) -> list[Part]:
+    """What changed between two JSON values, item by item (only the items that differ)."""
+    old = flatten(before) if before not in (None, "") else {}
+    new = flatten(after) if after not in (None, "") else {}
+    return [
+        Part(path=path, before=old.get(path, "—"), after=new.get(path, "—"))
+        for path in list(dict.fromkeys([*old, *new]))
+        if old.get(path) != new.get(path)
+    ]
 
 
 @dataclass
@@ -75,18 +135,25 @@ def _changed_fields(model: type[models.Model], record: Any, previous: Any) -> li
     return shown
 
 
+def _change(model: Any, name: str, attname: str, record: Any, previous: Any, users: Any) -> Change:
+    label = str(model._meta.get_field(name).verbose_name).capitalize()
+    before_value = getattr(previous, attname) if previous is not None else None
+    after_value = getattr(record, attname)
+    if name != "conditions" and (
+        isinstance(after_value, dict | list) or isinstance(before_value, dict | list)
+    ):
+        return Change(field=label, before="", after="", parts=json_parts(before_value, after_value))
+    return Change(
+        field=label,
+        before=_display(model, name, before_value, users) if previous is not None else "—",
+        after=_display(model, name, after_value, users),
+    )
+
+
 def _entry(record: Any, previous: Any, users: dict[int, str]) -> Entry:
     model = record.instance_type
     changes = [
-        Change(
-            field=str(model._meta.get_field(name).verbose_name).capitalize(),
-            before=(
-                _display(model, name, getattr(previous, attname), users)
-                if previous is not None
-                else "—"
-            ),
-            after=_display(model, name, getattr(record, attname), users),
-        )
+        _change(model, name, attname, record, previous, users)
         for name, attname in _changed_fields(model, record, previous)
     ]
     kind = {"+": _("created"), "~": _("changed"), "-": _("deleted")}[record.history_type]
