@@ -183,3 +183,17 @@ def test_a_number_with_the_wrong_unit_chosen_is_refused_not_misread(client, worl
     )
     assert "not a plausible body temperature" in response.content.decode()
     assert not InfusionEvent.objects.filter(kind="vitals").exists()
+
+
+def test_a_plain_temperature_field_is_never_dropped():
+    """The JSON API and scripts post "temperature" as one value: it is read as typed."""
+    from ivig.web.infusions import forms
+
+    form = forms.CheckInForm({"temperature": "101 °F", "headache": "0"})
+    assert form.is_valid() and form.cleaned_data["temperature"] == "101 °F"
+    vitals = forms.VitalsForm(
+        {"vitals-at": "2026-12-01T10:00", "vitals-temperature": "38.5c"}, prefix="vitals"
+    )
+    assert vitals.is_valid() and vitals.cleaned_data["temperature"] == "38.5c"
+    bare = forms.CheckInForm({"temperature": "38", "headache": "0"})
+    assert bare.is_valid() and bare.cleaned_data["temperature"] == "38"  # refused by the core

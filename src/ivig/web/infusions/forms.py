@@ -64,6 +64,13 @@ class TemperatureWidget(forms.MultiWidget):
     def decompress(self, value: Any) -> list[Any]:
         return [value, None] if value else [None, None]
 
+    def value_from_datadict(self, data: Any, files: Any, name: str) -> Any:
+        # A plain "temperature" (the JSON API, a script) is read as typed, with its unit: it
+        # must never be dropped because the two boxes of the page are absent.
+        if f"{name}_0" not in data and name in data:
+            return [data.get(name), ""]
+        return super().value_from_datadict(data, files, name)
+
 
 class TemperatureField(forms.MultiValueField):
     """A temperature as text for the one parser (``units.parse_temperature``). A number
