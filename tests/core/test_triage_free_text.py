@@ -408,6 +408,10 @@ def test_no_trouble_breathing_alone_is_not_an_emergency() -> None:
         "wheezing: no",  # a checklist answer after the sign: unclear, kept
         "no fever and wheezing",  # "no" does not reach past "and"
         "no she is wheezing",  # an answer ("No, she is wheezing"): kept
+        "no he cant breathe",
+        "never seen her floppy",  # "never seen her this floppy": not a clear negation
+        "doesnt stop wheezing",
+        "not only wheezing",
     ],
 )
 def test_unclear_negation_keeps_the_symptom(phrase: str) -> None:
@@ -416,7 +420,10 @@ def test_unclear_negation_keeps_the_symptom(phrase: str) -> None:
 
 def test_symptoms_inside_a_negative_phrase_are_not_confused_with_negation() -> None:
     # "not breathing", "no urine", "can't wake": the negation is part of the sign itself.
-    for phrase in ("she is not breathing", "no urine since yesterday", "can't wake him"):
+    for phrase in (
+        "she is not breathing", "no urine since yesterday", "can't wake him",
+        "no longer breathing", "no response when I call her", "isn't making sense",
+    ):  # fmt: skip
         assert _triage_text(phrase) == "emergency", phrase
 
 
