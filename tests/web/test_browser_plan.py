@@ -44,7 +44,7 @@ def fill_order(page: Any, steps: list[tuple[str, str]], *, kind: str, label: str
     page.fill("#id_days", "2")
     page.fill("#id_start", "2026-12-01T08:30")
     page.fill("#id_prescriber", "Dr. A. Rivera")
-    page.check("#id_first_infusion")
+    page.check("#id_first_infusion_1")  # yes
     page.fill("#id_saline_amount", "10 mL/kg")
     page.fill("#id_premed-0-name", "acetaminophen")
     page.fill("#id_premed-0-dose", "15 mg/kg")
@@ -125,7 +125,7 @@ def test_plan_flow(page: Any, live_server: Any, artifacts_dir: Path) -> None:
     page.wait_for_url("**/plans/*/")
     page.get_by_role("link", name="Plans of Seed Child").click()
     page.get_by_role("link", name="Compare two versions").click()
-    assert page.get_by_text("Second plan runs faster").first.is_visible()
+    assert page.get_by_text("Faster than prescribed").first.is_visible()
     assert page.get_by_text("mL/h typed where mL/kg/h was meant?").first.is_visible()
     assert page.locator("td.diff").count() >= 3
     assert serious_violations(page) == []

@@ -83,13 +83,13 @@ def test_new_course_copies_the_last_approved_prescription(client, world):
     today = timezone.localdate().isoformat()
     assert form.initial["start"] == f"{today}T08:30"
     assert form.initial["dose"] == "2 g/kg" and form.initial["product"] == "privigen"
-    assert form.initial["first_infusion"] is False
+    assert form.initial["first_infusion"] == "no"
     assert form.initial["previous_product"] == "privigen"
     assert form.initial["kind"] == PlanKind.PRESCRIBED
     body = page.content.decode()
     assert "New course from the last plan" in body and "Copied from the last approved" in body
     # Saving posts to the same page: a new prescription (not a version of the old one).
-    data = form_data(start=f"{today}T08:30", first_infusion="", previous_product="privigen")
+    data = form_data(start=f"{today}T08:30", first_infusion="no", previous_product="privigen")
     response = client.post(reverse("plans:new_course", args=[child.pk]), data)
     assert response.status_code == 302
     course = PlanVersion.objects.latest("pk")

@@ -159,3 +159,69 @@ def test_a_doctor_who_creates_a_team_manages_it_and_approves(client, world):
     client.post(reverse("accounts:team_create"), {"name": "Family", "clinical_role": ""})
     assert Membership.objects.get(user=parent).clinical_role == ""
     assert not access.teams_for(parent, Action.APPROVE_PLANS).exists()
+
+
+def _form_data(**overrides: Any) -> dict[str, Any]:
+    from tests.web.test_plans import form_data
+
+    return form_data(**overrides)
+
+
+def test_first_infusion_is_yes_no_or_not_known_and_not_known_by_default(client, world):
+    from tests.web.test_plans import make_seed_child
+
+    child = make_seed_child(world)
+    client.force_login(world.prescriber)
+    response = client.get(url("create", child.pk))
+    assert response.context["form"].initial["first_infusion"] == "unknown"
+    radio = response.content.decode().split('name="first_infusion" value="unknown"')[1][:80]
+    assert "checked" in radio
+    # Saved as "not known": the order document has no first_infusion, the advice stays active.
+    fast = [("0.5 mL/kg/h", "30"), ("1 mL/kg/h", "30"), ("2 mL/kg/h", "30"), ("4 mL/kg/h", "")]
+    response = client.post(
+        url("create", child.pk), _form_data(steps=fast, first_infusion="unknown")
+    )
+    assert response.status_code == 302
+    saved = PlanVersion.objects.filter(patient=child).latest("pk")
+    assert "first_infusion" not in saved.order_document["patient"]
+    codes = {f["code"] for f in client.get(url("detail", child.pk, saved.pk)).context["findings"]}
+    assert "first_infusion_unknown" in codes
+    # "No" is stored as false.
+    client.post(url("create", child.pk), _form_data(first_infusion="no"))
+    saved = PlanVersion.objects.filter(patient=child).latest("pk")
+    assert saved.order_document["patient"]["first_infusion"] is False
+
+
+def test_the_product_has_no_default(client, world):
+    from tests.web.test_plans import make_seed_child
+
+    child = make_seed_child(world)
+    client.force_login(world.prescriber)
+    page = client.get(url("create", child.pk)).content.decode()
+    assert '<option value="" selected>' in page
+    response = client.post(url("create", child.pk), _form_data(product=""))
+    assert response.status_code == 200
+    assert not PlanVersion.objects.filter(patient=child).exists()
+
+
+def test_a_new_pump_plan_starts_as_a_copy_of_the_approved_prescription(client, world):
+    from tests.web.test_plans import make_seed_child
+
+    child = make_seed_child(world)
+    client.force_login(world.prescriber)
+    client.post(url("create", child.pk), _form_data(label="December course"))
+    rx = PlanVersion.objects.filter(patient=child).latest("pk")
+    approve(rx, world.prescriber)
+    client.force_login(world.nurse)
+    response = client.get(url("create", child.pk) + "?kind=pump")
+    form = response.context["form"]
+    assert form.initial["kind"] == "pump"
+    assert form.initial["product"] == "privigen" and form.initial["dose"] == "2 g/kg"
+    assert response.context["steps"].initial[0]["rate"] == "0.5 mL/kg/h"
+    body = response.content.decode()
+    assert f'name="based_on" value="{rx.pk}"' in body
+    # Saving keeps the link: the comparison uses this prescription.
+    data = _form_data(kind="pump", label="Pump plan", based_on=str(rx.pk))
+    assert client.post(url("create", child.pk), data).status_code == 302
+    pump = PlanVersion.objects.filter(patient=child, kind="pump").get()
+    assert pump.based_on == rx

@@ -35,7 +35,7 @@ def form_data(
         "vial_rounding": "none",
         "start": "2026-12-01T08:30",
         "prescriber": "Dr. A. Rivera",
-        "first_infusion": "on",
+        "first_infusion": "yes",
         "previous_product": "",
         "titration_form": "steps",
         "saline_amount": "10 mL/kg",

@@ -367,7 +367,7 @@ class PlanIn(Schema):
     kind: str = "prescribed"
     label: str = ""
     order: dict[str, Any]
-    first_infusion: bool = False
+    first_infusion: bool | None = None  # None: not known (the first-infusion advice applies)
     previous_product: str = ""
     supersedes: int | None = None
 

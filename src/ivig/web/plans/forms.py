@@ -90,7 +90,19 @@ class PlanForm(forms.Form):
         ],
         help_text=_("A first infusion or a new product at home gets a warning."),
     )
-    first_infusion = forms.BooleanField(label=_("First infusion"), required=False)
+    first_infusion = forms.ChoiceField(
+        label=_("First infusion"),
+        choices=[
+            ("unknown", _("Not known")),
+            ("yes", _("Yes, the first IVIG infusion")),
+            ("no", _("No, IVIG was given before")),
+        ],
+        initial="unknown",
+        widget=forms.RadioSelect,
+        help_text=_(
+            "Not known keeps the first-infusion advice (slower rates) active, and the plan says so."
+        ),
+    )
     previous_product = forms.ChoiceField(label=_("Previous product"), required=False)
     titration_form = forms.ChoiceField(
         label=_("Titration written as"),
@@ -124,7 +136,10 @@ class PlanForm(forms.Form):
         super().__init__(*args, **kwargs)
         catalogue = catalogue or load_catalogue()
         products = product_choices(catalogue)
-        self.fields["product"].choices = products  # type: ignore[attr-defined]
+        self.fields["product"].choices = [  # type: ignore[attr-defined]
+            ("", _("— choose the prescribed product —")),
+            *products,
+        ]
         self.fields["previous_product"].choices = [("", "—"), *products]  # type: ignore[attr-defined]
         self.fields["indication"].choices = indication_choices(catalogue)  # type: ignore[attr-defined]
         self.fields["dosing_weight"].choices = [  # type: ignore[attr-defined]
@@ -186,8 +201,30 @@ PremedicationFormSet: type[BaseFormSet[PremedicationForm]] = formset_factory(
 # --- The patient part of the order document, from the record ----------------------------------
 
 
+FIRST_INFUSION_VALUES = {"yes": True, "no": False, "unknown": None}
+
+
+def first_infusion_value(value: object) -> bool | None:
+    """The form's yes / no / not known as the order document's True / False / absent. Anything
+    else (an old ticked box "on") is read as yes only when it says so, never as "no"."""
+    if isinstance(value, bool):
+        return value
+    text = str(value or "").strip().lower()
+    if text in FIRST_INFUSION_VALUES:
+        return FIRST_INFUSION_VALUES[text]
+    return True if text in ("on", "true", "1") else None
+
+
+def first_infusion_choice(value: object) -> str:
+    if value is True:
+        return "yes"
+    if value is False:
+        return "no"
+    return "unknown"
+
+
 def patient_document(
-    patient: Patient, *, first_infusion: bool, previous_product: str
+    patient: Patient, *, first_infusion: bool | None, previous_product: str
 ) -> dict[str, Any]:
     """The ``[patient]`` table from the patient's record (latest weight and height, as entered)."""
     table: dict[str, Any] = {"name": patient.name}
@@ -204,7 +241,8 @@ def patient_document(
     if patient.blood_group:
         table["blood_group"] = patient.blood_group
     table["conditions"] = list(patient.conditions or [])
-    table["first_infusion"] = first_infusion
+    if first_infusion is not None:  # not known: the key is left out, and the engine says so
+        table["first_infusion"] = first_infusion
     if previous_product:
         table["previous_product"] = previous_product
     return table
@@ -283,7 +321,7 @@ def order_document(
     return {
         "patient": patient_document(
             patient,
-            first_infusion=bool(d.get("first_infusion")),
+            first_infusion=first_infusion_value(d.get("first_infusion")),
             previous_product=d.get("previous_product") or "",
         ),
         "order": order,
@@ -314,7 +352,7 @@ def initial_from_document(
     }
     initial["days"] = str(order.get("days", ""))
     initial["start"] = str(order.get("start", ""))
-    initial["first_infusion"] = bool(patient.get("first_infusion"))
+    initial["first_infusion"] = first_infusion_choice(patient.get("first_infusion"))
     initial["previous_product"] = patient.get("previous_product", "")
     titration = order.get("titration")
     steps: list[dict[str, Any]] = []

@@ -49,6 +49,8 @@ from ivig.web.plans.forms import (
     PremedicationFormSet,
     StepFormSet,
     attach_problems,
+    first_infusion_choice,
+    first_infusion_value,
     initial_from_document,
     order_document,
     problem_text,
@@ -115,6 +117,7 @@ def _defaults() -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, An
         "dosing_weight": "actual",
         "vial_rounding": "none",
         "titration_form": "steps",
+        "first_infusion": "unknown",
     }
     return initial, [{}] * DEFAULT_STEP_ROWS, [{}] * DEFAULT_PREMED_ROWS
 
@@ -155,7 +158,8 @@ def _row_action(
             with contextlib.suppress(ValueError, IndexError):
                 del rows[int(data[name])]
     initial = {key: data.get(key) for key in PlanForm.base_fields if key in data}
-    initial["first_infusion"] = bool(data.get("first_infusion"))
+    typed = first_infusion_value(data.get("first_infusion"))
+    initial["first_infusion"] = first_infusion_choice(typed)
     return initial, steps, premeds
 
 
@@ -208,14 +212,17 @@ def _editor(
             context.update(_check(patient, request.POST))
             if "save" in request.POST and context["plan_dict"] is not None:
                 form = context["form"]
+                kind = form.cleaned_data["kind"]
+                based_on = _based_on(patient, request.POST.get("based_on"), kind, supersedes)
                 with transaction.atomic():
                     version = PlanVersion.objects.create(
                         patient=patient,
-                        kind=form.cleaned_data["kind"],
+                        kind=kind,
                         label=form.cleaned_data["label"].strip(),
                         order_document=context["document"],
                         author=_user(request),
                         supersedes=supersedes,
+                        based_on=based_on,
                     )
                 messages.success(request, _("Plan saved as a new version."))
                 return redirect("plans:detail", patient_id=patient.pk, version_id=version.pk)
@@ -236,14 +243,49 @@ def _editor(
             initial, steps_initial, premeds_initial = _defaults()
             if request.GET.get("kind") in PlanKind.values:
                 initial["kind"] = request.GET["kind"]
+            if initial["kind"] == PlanKind.PUMP:
+                rx = _based_on(patient, request.GET.get("from"), PlanKind.PUMP, None)
+                rx = rx if rx is not None and rx.archived_at is None else None
+                rx = rx or last_approved_prescription(patient)
+                if rx is not None:  # the nurse changes only what differs from the prescription
+                    initial, steps_initial, premeds_initial = initial_from_document(
+                        rx.order_document
+                    )
+                    initial["kind"] = PlanKind.PUMP
+                    initial["label"] = _("Pump plan for %(plan)s") % {"plan": rx}
+                    steps_initial += [{}]
+                    context["based_on"] = rx
         form, steps, premeds = _unbound_forms(initial, steps_initial, premeds_initial)
         context.update(form=form, steps=steps, premeds=premeds, facts=None)
     context["new_course_from"] = new_course_from
+    if request.method == "POST" and "based_on" not in context:
+        context["based_on"] = _based_on(
+            patient, request.POST.get("based_on"), PlanKind.PUMP, supersedes
+        )
     if context["plan_dict"] is not None:
         context.update(plan_display(context["plan_dict"], _language()))
     context["weight"] = patient.latest_weight()
     context["weight_stale"] = patient.weight_is_stale()
     return render(request, "plans/plan_form.html", context)
+
+
+def _based_on(
+    patient: Patient, value: str | None, kind: str, supersedes: PlanVersion | None
+) -> PlanVersion | None:
+    """The prescription a pump plan is for: the one named by the form (of this patient, a
+    prescription), else the one the edited pump plan was for."""
+    if kind != PlanKind.PUMP:
+        return None
+    found = None
+    if value and value.isdigit():
+        found = (
+            patient.plan_versions.filter(pk=int(value))
+            .exclude(kind=PlanKind.PUMP)
+            .first()
+        )
+    if found is None and supersedes is not None:
+        found = supersedes.based_on
+    return found
 
 
 @login_required
@@ -281,7 +323,7 @@ def new_course_rows(
     initial["start"] = f"{today.isoformat()}T{start.split('T', 1)[1]}" if "T" in start else ""
     infused = patient.infusions.select_related("approval").order_by("-started_at", "-pk").first()
     if infused is not None:
-        initial["first_infusion"] = False
+        initial["first_infusion"] = "no"
         product = (infused.approval.snapshot.get("product") or {}).get("id")
         if product:
             initial["previous_product"] = product
