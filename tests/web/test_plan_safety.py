@@ -225,3 +225,58 @@ def test_a_new_pump_plan_starts_as_a_copy_of_the_approved_prescription(client, w
     assert client.post(url("create", child.pk), data).status_code == 302
     pump = PlanVersion.objects.filter(patient=child, kind="pump").get()
     assert pump.based_on == rx
+
+
+# --- The other cases, tried on the web --------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("overrides", "code"),
+    [
+        ({"dose": "20 g/kg"}, "dose_above_highest_regimen"),
+        ({"dose": "2 mg/kg"}, "dose_unit_slip"),
+    ],
+)
+def test_an_implausible_dose_cannot_be_approved_with_one_click(client, world, overrides, code):
+    from tests.web.test_plans import make_seed_child
+
+    child = make_seed_child(world)
+    client.force_login(world.prescriber)
+    assert client.post(url("create", child.pk), _form_data(**overrides)).status_code == 302
+    saved = PlanVersion.objects.filter(patient=child).latest("pk")
+    page = client.get(url("detail", child.pk, saved.pk))
+    assert code in {f["code"] for f in page.context["findings"] if f["severity"] == "error"}
+    response = client.post(url("approve", child.pk, saved.pk), {"digest": page.context["digest"]})
+    assert response.status_code == 409
+    assert not saved.approvals.exists()
+
+
+def test_rounding_vials_and_waste_are_on_the_plan_page_and_the_printout(client, world):
+    from tests.web.test_plans import make_seed_child
+
+    child = make_seed_child(world)  # 44 lb
+    client.force_login(world.prescriber)
+    data = _form_data(indication="pi", dose="0.4 g/kg", days="1", vial_rounding="whole_vial")
+    assert client.post(url("create", child.pk), data).status_code == 302
+    saved = PlanVersion.objects.filter(patient=child).latest("pk")
+    page = client.get(url("detail", child.pk, saved.pk))
+    codes = {f["code"]: f for f in page.context["findings"]}
+    assert "vial_rounding_changed_dose" in codes
+    body = page.content.decode()
+    assert "prescribed 7.983 g" in body and "given " in body and " g/kg)" in body
+    assert "vials" in body and "waste" in body
+    printout = client.get(url("print", child.pk, saved.pk)).content.decode()
+    vials_row = printout.split("Vials used")[1].split("</tr>")[0]
+    assert "×" in vials_row
+
+
+def test_a_heavy_child_gets_a_weight_finding_on_the_plan_page(client, world):
+    from tests.web.conftest import make_measurement
+    from tests.web.test_plans import make_seed_child
+
+    child = make_seed_child(world)
+    make_measurement(child, world.nurse, value="440", unit="lb", days_ago=0)
+    client.force_login(world.prescriber)
+    data = _form_data(action="check")
+    page = client.post(url("create", child.pk), data)
+    assert "weight_implausible_for_age" in {f["code"] for f in page.context["findings"]}
