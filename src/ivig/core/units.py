@@ -124,6 +124,7 @@ class Kind(Enum):
         'a drink in mL, L, US fl oz (30 mL) or US cups (240 mL), e.g. "250 mL", "8 oz", "1 cup"'
     )
     VOLUME_PER_DAY = 'a fluid limit per day, e.g. "1200 mL/day", "1.2 L/day" or "40 oz/day"'
+    IGG_LEVEL = 'an IgG level with its unit, e.g. "7.5 g/L" or "750 mg/dL"'
 
 
 class RateKind(Enum):
@@ -453,6 +454,7 @@ _EXAMPLE_UNITS: dict[Kind, tuple[str, ...]] = {
     Kind.MASS_CONCENTRATION_SMALL: ("µg/mL",),
     Kind.DRINK_VOLUME: ("mL",),
     Kind.VOLUME_PER_DAY: ("mL/day",),
+    Kind.IGG_LEVEL: ("g/L",),
 }
 
 
@@ -627,6 +629,11 @@ def grams(quantity: Quantity) -> Decimal:
 
 def grams_per_day(quantity: Quantity) -> Decimal:
     return quantity.to("g/day")
+
+
+def grams_per_litre(quantity: Quantity) -> Decimal:
+    """An IgG level in g/L (1 g/L = 100 mg/dL)."""
+    return quantity.to("g/L")
 
 
 # --- Rounding for display (only where numbers are shown to people) -----------------------------

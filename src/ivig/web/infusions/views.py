@@ -12,7 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.db import IntegrityError, transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django_htmx.http import HttpResponseClientRedirect
@@ -146,6 +146,7 @@ def infusion_list(request: HttpRequest, patient_id: int) -> HttpResponse:
             "overdue": records.overdue_checkins(patient),
             "now": timezone.now(),
             "running": Infusion.objects.filter(patient=patient, ended_at__isnull=True).first(),
+            "between": _between(patient),
             "planned_checkins": (
                 records.planned_checkins(shown)
                 if shown is not None
@@ -1049,6 +1050,38 @@ def _summary_chart_svg(history: list[records.InfusionSummary]) -> str:
     return "".join(parts)
 
 
+def _between(patient: Patient) -> dict[str, Any]:
+    from ivig.web.patients.between import between_context
+
+    return between_context(patient)
+
+
+def _summary_family(patient: Patient) -> dict[str, Any]:
+    """Issue 11: IgG troughs and infections between courses, and the live-vaccine wait and
+    antibody-test caution of the last approved course (from the care timeline)."""
+    from ivig.web.patients.between import between_context
+
+    language = "es" if (translation.get_language() or "en").startswith("es") else "en"
+    notes: list[dict[str, Any]] = []
+    approval = (
+        Approval.objects.filter(plan_version__patient=patient)
+        .select_related("plan_version")
+        .order_by("-approved_at")
+        .first()
+    )
+    events = records.care_events(approval) if approval is not None else None
+    for event in events or ():
+        if event.kind in ("vaccine_caution", "lab_reminder"):
+            notes.append(
+                {
+                    "starts_at": event.starts_at,
+                    "title": event.title(language),
+                    "detail": event.detail(language),
+                }
+            )
+    return {"between": between_context(patient), "care_notes": notes}
+
+
 @login_required
 def summary_pdf(request: HttpRequest, patient_id: int) -> HttpResponse:
     """The CSV summary's content as a PDF for the doctor (same data, same date range)."""
@@ -1077,6 +1110,7 @@ def summary_pdf(request: HttpRequest, patient_id: int) -> HttpResponse:
         "printed_at": timezone.localtime(),
         "printed_by": request.user,
         "chart": mark_safe(_summary_chart_svg(history)),
+        **_summary_family(patient),
     }
     html = render_to_string("infusions/summary_pdf.html", context, request=request)
     return _pdf(html, f"ivig-summary-{patient.pk}-{start or 'all'}-{end or 'now'}.pdf")

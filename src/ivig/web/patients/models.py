@@ -162,3 +162,73 @@ def format_decimal(value: Decimal) -> str:
     if "." in text:
         text = text.rstrip("0").rstrip(".")
     return text
+
+
+class LabTest(models.TextChoices):
+    IGG_TROUGH = "igg_trough", _("IgG trough level (before an infusion)")
+
+
+class LabResult(models.Model):
+    """A laboratory result between courses, as entered (value and unit); converted for display
+    and charts by ivig.core.units. Corrections archive the entry (history kept)."""
+
+    patient = models.ForeignKey(
+        Patient, on_delete=models.PROTECT, related_name="lab_results", verbose_name=_("patient")
+    )
+    test = models.CharField(_("test"), max_length=20, choices=LabTest.choices)
+    value = models.DecimalField(_("value"), max_digits=9, decimal_places=3)
+    unit = models.CharField(_("unit"), max_length=20)
+    taken_on = models.DateField(_("date of the sample"))
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(_("recorded"), auto_now_add=True)
+    archived_at = models.DateTimeField(_("archived"), null=True, blank=True)
+    history = HistoricalRecords()
+
+    objects = ActiveQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("lab result")
+        verbose_name_plural = _("lab results")
+        ordering = ["-taken_on", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_test_display()}: {self.text} ({self.taken_on})"
+
+    @property
+    def text(self) -> str:
+        return f"{self.value.normalize():f} {self.unit}"
+
+    @property
+    def g_per_l(self) -> Decimal:
+        return units.grams_per_litre(units.parse(self.text, "lab result", units.Kind.IGG_LEVEL))
+
+
+class Infection(models.Model):
+    """An infection between courses: date, type, antibiotics, days of school or work missed."""
+
+    patient = models.ForeignKey(
+        Patient, on_delete=models.PROTECT, related_name="infections", verbose_name=_("patient")
+    )
+    started_on = models.DateField(_("date it started"))
+    kind = models.CharField(_("type of infection"), max_length=120)
+    antibiotics = models.CharField(_("antibiotics"), max_length=200, blank=True)
+    days_missed = models.PositiveSmallIntegerField(_("days of school or work missed"), default=0)
+    notes = models.CharField(_("notes"), max_length=300, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(_("recorded"), auto_now_add=True)
+    archived_at = models.DateTimeField(_("archived"), null=True, blank=True)
+    history = HistoricalRecords()
+
+    objects = ActiveQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("infection")
+        verbose_name_plural = _("infections")
+        ordering = ["-started_on", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} ({self.started_on})"
