@@ -151,3 +151,13 @@ def test_serum_sickness_is_a_call_the_team_sign_on_the_going_home_sheet() -> Non
     assert "serum_sickness_signs" in {line.name for line in lines["call_doctor"]}
     kawasaki_only = {line.name for level in lines.values() for line in level}
     assert "fever_after_kawasaki_ivig" not in kawasaki_only  # a JDM patient
+
+
+def test_infusion_cost_from_the_vials_actually_opened() -> None:
+    price = family.TeamPrice(Decimal("70"), "USD", date(2026, 11, 1), "nurse")
+    cost = family.infusion_cost(["10 g", "10 g", "5 g"], Decimal("22.4"), price)
+    assert (cost.opened_g, cost.wasted_g, cost.cost) == (Decimal(25), Decimal("2.6"), 1750)
+    unknown = family.infusion_cost(["10 g", None], Decimal("12"), price)
+    assert unknown.opened_g is None and unknown.cost is None and unknown.missing_sizes == 1
+    no_price = family.infusion_cost(["10 g"], None, None)
+    assert no_price.opened_g == 10 and no_price.cost is None and no_price.wasted_g is None

@@ -268,3 +268,26 @@ def test_triage_result_shows_the_team_numbers(client: Any, world: Any) -> None:
     text = body.decode()
     assert 'id="triage"' in text
     assert "+1 555 0199" in text and "not entered: use your local emergency number" in text
+
+
+def test_infusion_cost_from_recorded_vials_at_the_team_price(client: Any, world: Any) -> None:
+    from tests.web.test_infusions import approve, at, start, stop_data, url
+
+    client.force_login(world.caregiver)
+    client.post(
+        reverse("accounts:price_create", args=[world.team_a.pk]),
+        {"product_id": "privigen", "price_per_g": "70", "currency": "USD", "set_on": "2026-11-01"},
+    )
+    client.force_login(world.nurse)
+    running = start(client, world, approve(world))
+    for size in ("10 g", "10 g"):
+        client.post(
+            url(world, running, "record/vial/"),
+            {"vial-at": at(running, 1), "vial-brand": "Privigen", "vial-size": size,
+             "vial-lot_number": "L1", "vial-expiry": "2030-01-31"},
+        )
+    client.post(url(world, running, "record/stop/"), stop_data(running, 100))
+    body = client.get(url(world, running)).content.decode()
+    assert "2 vials recorded" in body and "20.0 g opened" in body
+    assert "70.00 USD per gram" in body or "70 USD per gram" in body
+    assert "left in opened vials (waste)" in body

@@ -638,6 +638,39 @@ def cost_statements(plan: Plan, price: TeamPrice | None) -> tuple[Statement, ...
     return tuple(out)
 
 
+@dataclass(frozen=True)
+class InfusionCost:
+    """The cost of one infusion from the vials actually opened, at the care team's price."""
+
+    opened_g: Decimal | None  # None: a vial's size was not recorded
+    given_g: Decimal | None  # None: the stop entry gave no volume
+    wasted_g: Decimal | None
+    cost: Decimal | None
+    vials: int
+    missing_sizes: int
+
+
+def infusion_cost(
+    vial_sizes: Sequence[str | None], given_g: Decimal | None, price: TeamPrice | None
+) -> InfusionCost:
+    """Grams opened (sum of the recorded vial sizes, with their unit), grams wasted (opened minus
+    given) and the cost at the team's price; unknown wherever a fact is missing."""
+    sizes: list[Decimal] = []
+    missing = 0
+    for text in vial_sizes:
+        if not text:
+            missing += 1
+            continue
+        try:
+            sizes.append(units.grams(units.parse(text, "vial size", Kind.DOSE_FIXED)))
+        except units.QuantityError:
+            missing += 1
+    opened = sum(sizes, Decimal(0)) if not missing and sizes else None
+    wasted = opened - given_g if opened is not None and given_g is not None else None
+    cost = opened * price.price_per_g if opened is not None and price is not None else None
+    return InfusionCost(opened, given_g, wasted, cost, len(vial_sizes), missing)
+
+
 # --- The sheet -----------------------------------------------------------------------------------
 
 

@@ -329,9 +329,32 @@ def _detail_context(
         },
         "kinds": EventKind,
         "brand_change": None,
+        "cost": _infusion_cost(patient, infusion, snapshot),
     }
     context.update(extra)
     return context
+
+
+def _infusion_cost(patient: Patient, infusion: Infusion, snapshot: dict[str, Any]) -> Any:
+    """Issue 11: the cost from the vials actually recorded, at the team's own price."""
+    from decimal import Decimal, InvalidOperation
+
+    from ivig.core import family
+    from ivig.web.plans.family_views import team_price
+
+    product_id = (snapshot.get("product") or {}).get("id", "")
+    price = team_price(patient.team, product_id)
+    vials = [e.data.get("size") for e in infusion.current_events() if e.kind == EventKind.VIAL]
+    if not vials:
+        return None
+    stop: dict[str, Any] = next(
+        (e.data for e in infusion.current_events() if e.kind == EventKind.STOP), {}
+    )
+    try:
+        given = Decimal(str(stop["given_g"])) if stop.get("given_g") else None
+    except (InvalidOperation, ValueError):
+        given = None
+    return {"numbers": family.infusion_cost(vials, given, price), "price": price}
 
 
 @login_required
