@@ -291,3 +291,25 @@ def test_infusion_cost_from_recorded_vials_at_the_team_price(client: Any, world:
     assert "2 vials recorded" in body and "20.0 g opened" in body
     assert "70.00 USD per gram" in body or "70 USD per gram" in body
     assert "left in opened vials (waste)" in body
+
+
+def test_plan_page_shows_setting_repeats_and_indication_notes(
+    client: Any, world: Any, child: Any
+) -> None:
+    from ivig.web.plans.models import PlanVersion
+    from tests.core import builders
+
+    document = builders.document(
+        setting="home",
+        premedication=[{"name": "acetaminophen", "dose": "15 mg/kg", "minutes_before": 30,
+                        "repeat_every": "4 h"}],
+    )
+    version = PlanVersion.objects.create(
+        patient=child, kind="prescribed", label="x", order_document=document,
+        author=world.prescriber,
+    )
+    client.force_login(world.nurse)
+    body = client.get(reverse("plans:detail", args=[child.pk, version.pk])).content.decode()
+    assert "repeated every 4 h" in body and "Where it is given" in body
+    assert "Second-line after steroids and methotrexate" in body  # JDM indication note
+    assert "First infusion at home" in body  # the home_first_infusion finding

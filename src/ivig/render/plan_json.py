@@ -167,6 +167,8 @@ def plan_to_dict(plan: Plan, language: str = "en") -> dict[str, Any]:
             "start": order.start.isoformat(timespec="minutes") if order.start else None,
             "prescriber": order.prescriber,
             "notes": order.notes,
+            # Issue 11: only when given, so plans without them keep their exact output.
+            **({"setting": order.setting} if order.setting is not None else {}),
         },
         "premedication": [
             {
@@ -177,6 +179,12 @@ def plan_to_dict(plan: Plan, language: str = "en") -> dict[str, Any]:
                 if order.start is not None and p.minutes_before is not None
                 else None,
                 "note": p.note,
+                **({"repeat_every": p.repeat_every.text} if p.repeat_every else {}),
+                **(
+                    {"repeat_before_step": p.repeat_before_step}
+                    if p.repeat_before_step is not None
+                    else {}
+                ),
             }
             for p in order.premedication
         ],
