@@ -1,5 +1,5 @@
 """JSON API v1 (django-ninja): thin routes over the same forms, access helper, approval gate
-and core as the pages. OpenAPI at /api/v1/openapi.json, interactive docs at /api/v1/docs.
+and core as the pages. OpenAPI document at /api/v1/openapi.json (docs/api.md).
 
 Every error is ``{"errors": [{"field", "given", "accepted", "problem"}]}`` with the HTTP status
 that says what kind of error it is (400 bad input, 401 no valid token, 403 not allowed, 404 not
@@ -114,7 +114,7 @@ api = NinjaAPI(
     ),
     urls_namespace="api_v1",
     auth=TokenAuth(),
-    docs_url="/docs",
+    docs_url=None,  # the Swagger page loads from a CDN and inline scripts: not served
     openapi_url="/openapi.json",
 )
 
