@@ -379,3 +379,14 @@ def test_another_team_cannot_use_the_api_on_this_patient(world: World) -> None:
         f"/patients/{world.patient.pk}/plans",
     ):
         assert api.get(path).status_code == 404, path
+
+
+def test_fhir_import_keeps_the_record_s_conditions_and_identity(world: World) -> None:
+    api = Api(token(world.caregiver, world.team_a))
+    bundle = cds_request()["prefetch"]["weight"]
+    resources = [medication_request(), *[e["resource"] for e in bundle["entry"]]]
+    response = api.post(f"/patients/{world.patient.pk}/fhir/import", {"resource": resources})
+    assert response.status_code == 201, response.content
+    patient = response.json()["order_document"]["patient"]
+    assert "immunodeficiency" in patient["conditions"]  # known here, not sent by the EHR
+    assert patient["name"] == world.patient.name and patient["weight"] == "20 kg"

@@ -22,6 +22,7 @@ from ninja import NinjaAPI, Schema, Status
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import HttpBearer
+from pydantic import ConfigDict
 
 from ivig.core.order import OrderError, Problem
 from ivig.core.plan import build_plan
@@ -237,6 +238,13 @@ def form_problems(form: Any, data: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
+class StrictIn(Schema):
+    """Request bodies are read strictly: "3" is not a number and "yes" is not true, so what the
+    OpenAPI document says is exactly what is accepted."""
+
+    model_config = ConfigDict(strict=True)
+
+
 # --- Patients and measurements --------------------------------------------------------------------
 
 
@@ -260,7 +268,7 @@ class PatientOut(Schema):
     latest_height: MeasurementOut | None = None
 
 
-class PatientIn(Schema):
+class PatientIn(StrictIn):
     name: str
     birth_date: str
     sex: str = "unknown"
@@ -270,7 +278,7 @@ class PatientIn(Schema):
     height: str = ""
 
 
-class MeasurementIn(Schema):
+class MeasurementIn(StrictIn):
     kind: str
     value: str
     taken_at: str
@@ -363,7 +371,7 @@ def add_measurement(request: HttpRequest, patient_id: int, payload: MeasurementI
 # --- Plans ----------------------------------------------------------------------------------------
 
 
-class PlanIn(Schema):
+class PlanIn(StrictIn):
     kind: str = "prescribed"
     label: str = ""
     order: dict[str, Any]
@@ -394,7 +402,7 @@ class PlanOut(Schema):
     problems: list[ErrorItem]
 
 
-class ApproveIn(Schema):
+class ApproveIn(StrictIn):
     overrides: dict[str, str] = {}
     expected_digest: str | None = None
     language: str = "en"
@@ -581,10 +589,21 @@ def compare_plans(
 # --- Compute only ---------------------------------------------------------------------------------
 
 
-class ComputeIn(Schema):
+class ComputeIn(StrictIn):
     document: dict[str, Any]
     language: str = "en"
-    today: date | None = None
+    today: str | None = None
+
+
+def _date_or_today(value: str | None) -> date:
+    if value is None:
+        return timezone.localdate()
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise ApiProblem(
+            400, [problem("today", value, "a date written as YYYY-MM-DD", "not a date")]
+        ) from exc
 
 
 @api.post("/compute", response=responses(dict[str, Any]), tags=["plans"])
@@ -594,7 +613,7 @@ def compute(request: HttpRequest, payload: ComputeIn) -> Any:
     need(request, "read")
     lang = _language(payload.language)
     try:
-        plan = build_plan(payload.document, today=payload.today or timezone.localdate())
+        plan = build_plan(payload.document, today=_date_or_today(payload.today))
     except OrderError as exc:
         raise ApiProblem(400, from_problems(exc.problems)) from exc
     return json.loads(json.dumps(plan_to_dict(plan, lang), default=str))
@@ -607,7 +626,7 @@ def _tz() -> ZoneInfo:
     return ZoneInfo(settings.TIME_ZONE)
 
 
-class FhirImportIn(Schema):
+class FhirImportIn(StrictIn):
     resource: Any
     kind: str = "prescribed"
     label: str = ""
@@ -617,7 +636,8 @@ class FhirImportIn(Schema):
 def fhir_import(request: HttpRequest, patient_id: int, payload: FhirImportIn) -> Any:
     """A draft plan version from a FHIR MedicationRequest + weight Observation (a Bundle, a
     list, or the resources). The weight and height are the ones the order was written for;
-    they are also recorded as measurements when the Observation gives its date."""
+    name, birth date and sex come from the patient's record, and the record's conditions are
+    added to the ones the EHR sent (a condition known here is never dropped)."""
     from ivig.interop.fhir_import import FhirImportError, import_order
 
     patient = patient_for(request, patient_id, Action.EDIT_PLANS)
@@ -632,7 +652,10 @@ def fhir_import(request: HttpRequest, patient_id: int, payload: FhirImportIn) ->
     document["patient"] = {
         **{k: v for k, v in imported.items() if k not in ("name", "birth_date", "sex", "age")},
         **record,
+        "conditions": sorted(set(imported.get("conditions") or []) | set(patient.conditions)),
     }
+    if "blood_group" not in imported and patient.blood_group:
+        document["patient"]["blood_group"] = patient.blood_group
     version = save_plan(
         request, patient, document, PlanIn(kind=payload.kind, label=payload.label, order={})
     )
@@ -670,19 +693,19 @@ class InfusionOut(Schema):
     events: list[EventOut]
 
 
-class InfusionIn(Schema):
+class InfusionIn(StrictIn):
     approval: int
     day: int
     started_at: str
 
 
-class RateIn(Schema):
+class RateIn(StrictIn):
     at: str
     rate: str
     reason: str = ""
 
 
-class EventIn(Schema):
+class EventIn(StrictIn):
     fields: dict[str, Any]
 
 
@@ -702,7 +725,7 @@ class CheckInOut(Schema):
     answers: list[CheckInAnswerOut]
 
 
-class CheckInAnswerIn(Schema):
+class CheckInAnswerIn(StrictIn):
     symptoms: list[str] = []
     temperature: str = ""
     headache: int = 0
@@ -717,7 +740,7 @@ class DrinkOut(Schema):
     volume_ml: str
 
 
-class DrinkIn(Schema):
+class DrinkIn(StrictIn):
     at: str
     volume: str
     confirm: bool = False
