@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import argparse
 import random
+import signal
+import sys
 import threading
 import time
 
@@ -26,6 +28,7 @@ def main() -> None:
     parser.add_argument("--database-url", default=None, help="a throwaway PostgreSQL database")
     parser.add_argument("--seed", type=int, default=10)
     args = parser.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop the server on the way out
     rounds = max(1, min(args.rounds, 100))
     rng = random.Random(args.seed)
     env = live.environment(args.database_url)
@@ -38,12 +41,16 @@ def main() -> None:
     for round_number in range(rounds):
         server = live.Server(env, workers=2).start()
         sessions = []
-        for _ in range(args.clients):
-            client = live.Client(server.base, timeout=10)
-            if client.login(world.email, world.password) != 302:
-                server.stop()
-                raise SystemExit("login failed")
-            sessions.append(client)
+        try:
+            for _ in range(args.clients):
+                client = live.Client(server.base, timeout=60)
+                if client.login(world.email, world.password) != 302:
+                    raise SystemExit("login failed")
+                client.timeout = 10
+                sessions.append(client)
+        except BaseException:
+            server.stop()
+            raise
         running = threading.Event()
         running.set()
 

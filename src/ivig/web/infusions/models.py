@@ -14,6 +14,7 @@ Models store inputs and records only; numbers are computed by ``ivig.core.infusi
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
@@ -86,9 +87,15 @@ class Infusion(models.Model):
         days = [int(d["day"]) for d in self.snapshot.get("days", [])]
         return not days or self.day >= max(days)
 
-    def current_events(self) -> list[InfusionEvent]:
-        """Events in time order, without the ones a later correction replaced."""
-        events = list(self.events.select_related("recorded_by").order_by("at", "pk"))
+    def current_events(self, kinds: Iterable[str] | None = None) -> list[InfusionEvent]:
+        """Events in time order, without the ones a later correction replaced; only events of
+        these ``kinds`` when given (a long day has thousands of vitals a caller may not need)."""
+        events_ = self.events.order_by("at", "pk")
+        if kinds is None:
+            events_ = events_.select_related("recorded_by")
+        else:
+            events_ = events_.filter(kind__in=[*kinds, EventKind.CORRECTION])
+        events = list(events_)
         corrected = {e.corrects_id for e in events if e.corrects_id}
         return [e for e in events if e.pk not in corrected and e.kind != EventKind.CORRECTION]
 

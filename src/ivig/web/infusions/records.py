@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from ivig.core import infusion_day, triage, units
@@ -110,9 +110,13 @@ def run_vitals_triage(
     if not running and infusion.ended_at is not None:
         hours_after = Decimal(str((at - infusion.ended_at).total_seconds() / 3600))
     baseline = None
-    for event in infusion.current_events():
+    for event in (
+        infusion.events.filter(kind=EventKind.VITALS, corrections__isnull=True)
+        .order_by("at", "pk")
+        .iterator(chunk_size=50)  # the first one with a systolic pressure: read no further
+    ):
         systolic = (event.data.get("signs") or {}).get("systolic_mmhg")
-        if event.kind == EventKind.VITALS and systolic:
+        if systolic:
             baseline = Decimal(str(systolic))
             break
     result = triage.triage_vitals(
@@ -325,6 +329,10 @@ class TimelineRow:
         )
 
 
+# The events that change what the pump delivers (``pump_changes`` reads no others).
+PUMP_KINDS = (EventKind.RATE_CHANGE, EventKind.PAUSE, EventKind.RESUME, EventKind.STOP)
+
+
 def pump_changes(events: Iterable[InfusionEvent], infusion: Infusion) -> list[tuple[Any, ...]]:
     """(event, minute, pump mL/h) for every rate change, pause (0), resume (last rate), stop."""
     out: list[tuple[Any, ...]] = []
@@ -397,7 +405,7 @@ def vitals_checks(infusion: Infusion, now: datetime | None = None) -> list[Vital
 def infused_ml(infusion: Infusion, until: datetime) -> Decimal | None:
     """Volume the logged pump rates delivered from the start to ``until``; None when no rate
     was logged (then the volume must be typed from the pump)."""
-    changes = pump_changes(infusion.current_events(), infusion)
+    changes = pump_changes(infusion.current_events(PUMP_KINDS), infusion)
     if not any(e.kind == EventKind.RATE_CHANGE for e, _m, _r in changes):
         return None
     pairs = [(minute, rate) for _e, minute, rate in changes]
@@ -406,7 +414,7 @@ def infused_ml(infusion: Infusion, until: datetime) -> Decimal | None:
 
 def timeline(infusion: Infusion, now: datetime | None = None) -> list[TimelineRow]:
     snapshot = infusion.snapshot
-    changes = pump_changes(infusion.current_events(), infusion)
+    changes = pump_changes(infusion.current_events(PUMP_KINDS), infusion)
     pairs = [(minute, rate) for _e, minute, rate in changes]
     end = infusion.ended_at or now or timezone.now()
     end_minute = minutes_since_start(infusion, end)
@@ -488,7 +496,7 @@ def summarise(infusion: Infusion, events: list[InfusionEvent] | None = None) -> 
         (d for d in snapshot.get("days", []) if d.get("day") == infusion.day), {}
     )
     if events is None:
-        events = infusion.current_events()
+        events = _current(list(summary_events([infusion.pk])))
     rates = [e.data for e in events if e.kind == EventKind.RATE_CHANGE]
     lots = [
         "{} {} (exp. {})".format(
@@ -553,17 +561,28 @@ def summaries(infusions: Iterable[Infusion]) -> list[InfusionSummary]:
     for item in items:
         item.approval = approvals[item.approval_id]
     events: dict[int, list[InfusionEvent]] = {i.pk: [] for i in items}
-    for event in InfusionEvent.objects.filter(
-        infusion__in=[i.pk for i in items], kind__in=SUMMARY_KINDS
-    ).order_by("at", "pk"):
+    for event in summary_events([i.pk for i in items]):
         events[event.infusion_id].append(event)
-    result = []
-    for item in items:
-        mine = events[item.pk]
-        corrected = {e.corrects_id for e in mine if e.corrects_id}
-        current = [e for e in mine if e.pk not in corrected and e.kind != EventKind.CORRECTION]
-        result.append(summarise(item, current))
-    return result
+    return [summarise(item, _current(events[item.pk])) for item in items]
+
+
+# Vital signs count as a reaction at these triage levels (as symptom reports at any level).
+REACTION_LEVELS = ("call_doctor", "emergency")
+
+
+def summary_events(infusion_ids: list[int]) -> QuerySet[InfusionEvent]:
+    """The events a summary reads, in time order: not the thousands of routine vitals of a long
+    day, only the vitals that were a reaction."""
+    return InfusionEvent.objects.filter(
+        Q(kind__in=SUMMARY_KINDS)
+        | Q(kind=EventKind.VITALS, data__triage__level__in=REACTION_LEVELS),
+        infusion__in=infusion_ids,
+    ).order_by("at", "pk")
+
+
+def _current(events: list[InfusionEvent]) -> list[InfusionEvent]:
+    corrected = {e.corrects_id for e in events if e.corrects_id}
+    return [e for e in events if e.pk not in corrected and e.kind != EventKind.CORRECTION]
 
 
 def patient_history(
@@ -611,8 +630,9 @@ def brand_inputs(patient: Patient) -> list[BrandInput]:
     )
     rows = list(
         InfusionEvent.objects.filter(
+            Q(kind__in=[EventKind.RATE_CHANGE, EventKind.SYMPTOM, EventKind.CORRECTION])
+            | Q(kind=EventKind.VITALS, data__triage__level__in=REACTION_LEVELS),
             infusion__patient=patient,
-            kind__in=[EventKind.RATE_CHANGE, EventKind.SYMPTOM, EventKind.CORRECTION],
         ).values_list("pk", "infusion_id", "kind", "corrects_id", "data__rate_ml_kg_h",
                       "data__triage__level")
     )
@@ -625,7 +645,7 @@ def brand_inputs(patient: Patient) -> list[BrandInput]:
         if kind == EventKind.RATE_CHANGE and rate is not None:
             value = Decimal(str(rate))
             highest[infusion_id] = max(highest.get(infusion_id, value), value)
-        elif kind == EventKind.SYMPTOM:
+        elif kind in (EventKind.SYMPTOM, EventKind.VITALS):
             levels.setdefault(infusion_id, set()).add(str(level or ""))
     result = []
     for infusion_id, approval_id in infusions:

@@ -98,7 +98,7 @@ def running_infusion(infusion: Infusion, now: datetime) -> RunningInfusion:
         current = steps[-1]
     following = next((s for s in steps if s.start_min > minute), None)
     last_pump = None
-    for event in infusion.current_events():
+    for event in infusion.current_events((EventKind.RATE_CHANGE, EventKind.PAUSE)):
         if event.kind == EventKind.RATE_CHANGE:
             last_pump = event.data.get("pump_rate_ml_h")
         elif event.kind == EventKind.PAUSE:
