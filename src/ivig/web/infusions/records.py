@@ -85,14 +85,21 @@ def run_triage(
 ) -> dict[str, Any]:
     """Triage a report; raises TriageInputError on bad input. Facts the patient's record gives
     (age, conditions, blood group, indication) are added; if the record itself is refused (an
-    unknown code), the report is triaged without them (a missing fact counts as risky)."""
+    unknown code), the report is triaged without them (a missing fact counts as risky) but
+    keeps the birth date: triage refuses a temperature without an age."""
     today = timezone.localdate()
     try:
         parsed = triage.report_from_mapping(triage_document(patient, snapshot, report, today))
     except triage.TriageInputError as exc:
         if any(p.field.startswith("report.") for p in exc.problems):
             raise
-        parsed = triage.report_from_mapping({"report": report, "today": today})
+        parsed = triage.report_from_mapping(
+            {
+                "report": report,
+                "patient": {"birth_date": patient.birth_date.isoformat()},
+                "today": today,
+            }
+        )
     result = triage.evaluate(parsed)
     return triage.result_to_dict(result, "es" if language.startswith("es") else "en")
 
