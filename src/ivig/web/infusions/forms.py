@@ -141,12 +141,25 @@ class StartForm(forms.Form):
         )
 
 
+def _finding_title(code: object) -> str:
+    """A finding's title in the page's language (its code when unknown)."""
+    from django.utils.translation import get_language
+
+    from ivig.core.findings import specs
+
+    spec = specs().get(str(code))
+    if spec is None:
+        return str(code)
+    return spec.title_es if (get_language() or "en").startswith("es") else spec.title_en
+
+
 def start_choice_text(choice: Any) -> str:
     """One line per approved version: label, approval date, dose, errors approved anyway, and
     whether a newer version replaces it."""
     version = choice.version
     course = choice.course
-    parts = [f"{version} #{version.pk} ({version.get_kind_display()})"]
+    name = str(version) if str(version.pk) in str(version) else f"{version} #{version.pk}"
+    parts = [f"{name} ({version.get_kind_display()})"]
     parts.append(
         str(_("approved %(date)s")) % {"date": f"{choice.approval.approved_at:%Y-%m-%d}"}
     )
@@ -161,7 +174,9 @@ def start_choice_text(choice: Any) -> str:
             }
         )
     if choice.overrides:
-        reasons = "; ".join(f"{o.get('code')}: {o.get('reason')}" for o in choice.overrides)
+        reasons = "; ".join(
+            f"{_finding_title(o.get('code'))}: {o.get('reason')}" for o in choice.overrides
+        )
         parts.append(
             str(_("APPROVED DESPITE %(n)s ERROR(S) (reasons: %(reasons)s)"))
             % {"n": len(choice.overrides), "reasons": reasons}
