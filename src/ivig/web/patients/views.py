@@ -61,6 +61,8 @@ def patient_create(request: HttpRequest) -> HttpResponse:
                 measurement.save()
         if any(m.kind == MeasurementKind.WEIGHT for m in first):
             messages.success(request, _("Patient added with a weight. You can enter a plan now."))
+            if request.POST.get("then") == "plan":  # "Save and enter the plan"
+                return redirect("plans:create", patient_id=patient.pk)
         else:
             messages.success(request, _("Patient added. Now record a weight."))
         return redirect("patients:detail", patient_id=patient.pk)

@@ -513,6 +513,8 @@ def plan_approve(request: HttpRequest, patient_id: int, version_id: int) -> Http
         context["missing_codes"] = {e["code"] for e in refused.errors}
         return render(request, "plans/plan_detail.html", context, status=409)
     messages.success(request, _("Plan approved. The approval keeps what was shown."))
+    if request.POST.get("then") == "print":  # "Approve and print": the printable page next
+        return redirect("plans:print", patient_id=patient.pk, version_id=version.pk)
     return redirect("plans:detail", patient_id=patient.pk, version_id=version.pk)
 
 

@@ -70,6 +70,7 @@ class Today:
     pump_plans_to_enter: list[PlanVersion] = field(default_factory=list)
     awaiting_approval: list[PlanVersion] = field(default_factory=list)
     called_team: list[CheckInAnswer] = field(default_factory=list)
+    repeat_courses: list[DueDay] = field(default_factory=list)
     patients: int = 0
 
     @property
@@ -83,6 +84,7 @@ class Today:
                 self.pump_plans_to_enter,
                 self.awaiting_approval,
                 self.called_team,
+                self.repeat_courses,
             )
         )
 
@@ -193,6 +195,27 @@ def build(user: Any, now: datetime | None = None) -> Today:
             if patient in caring:
                 result.next_infusions.append(due)
             break  # only the next day of the course
+
+    # Courses to repeat: every day of the latest approved prescription is past and no newer
+    # prescription waits (for the roles that enter plans; a viewer only reads).
+    planners = [p for p in patients if role(p) != Role.VIEWER]
+    waiting = set(
+        PlanVersion.objects.filter(
+            patient__in=planners, archived_at__isnull=True, approvals__isnull=True
+        )
+        .exclude(kind=PlanKind.PUMP)
+        .values_list("patient_id", flat=True)
+    )
+    for patient in planners:
+        approval = approvals.get(patient.pk)
+        days = _days(approval) if approval is not None else []
+        if approval is None or not days or patient.pk in waiting:
+            continue
+        last_day, last_date, last_start = max(days, key=lambda d: d[1])
+        if last_date < today:
+            result.repeat_courses.append(
+                DueDay(patient, approval, last_day, last_date, last_start, approval.plan_version)
+            )
 
     end_of_today = timezone.make_aware(
         datetime.combine(today + timedelta(days=1), datetime.min.time())

@@ -24,7 +24,12 @@ from ivig.web.ui import lots, today
 def home(request: HttpRequest) -> HttpResponse:
     """What to do today, per role, each line linking straight to the action."""
     now = timezone.now()
-    return render(request, "ui/today.html", {"today": today.build(request.user, now), "now": now})
+    can_add = access.teams_for(request.user, access.Action.ADD_PATIENT).exists()
+    return render(
+        request,
+        "ui/today.html",
+        {"today": today.build(request.user, now), "now": now, "can_add": can_add},
+    )
 
 
 LANGUAGES = ("en", "es")
