@@ -216,12 +216,34 @@ def snapshot() -> dict[str, list[tuple[Any, ...]]]:
     return state
 
 
+@pytest.fixture(autouse=True)
+def _between_courses_records(request: Any) -> None:
+    """Team A's IgG trough and infection (issue 11): a stranger must never see them."""
+    if "world" not in request.fixturenames:
+        return
+    from datetime import date
+
+    from ivig.web.patients.models import Infection, LabResult
+
+    world = request.getfixturevalue("world")
+    LabResult.objects.create(
+        patient=world.patient, test="igg_trough", value="6.789", unit="g/L",
+        taken_on=date(2026, 10, 1), recorded_by=world.nurse,
+    )
+    Infection.objects.create(
+        patient=world.patient, started_on=date(2026, 10, 5), kind="Secret-otitis",
+        antibiotics="amoxicillin", days_missed=2, recorded_by=world.nurse,
+    )
+
+
 def secrets_of(world: Any) -> list[str]:
     return [
         world.patient.name,
         "23.456",  # team A's weight
         world.nurse.email,
         world.viewer.email,
+        "6.789",  # team A's IgG trough (issue 11)
+        "Secret-otitis",  # team A's infection (issue 11)
     ]
 
 
