@@ -118,7 +118,11 @@ def run_vitals_triage(
         hours_after = Decimal(str((at - infusion.ended_at).total_seconds() / 3600))
     baseline = None
     for event in (
-        infusion.events.filter(kind=EventKind.VITALS, corrections__isnull=True)
+        infusion.events.filter(
+            kind=EventKind.VITALS,
+            corrections__isnull=True,
+            data__signs__has_key="systolic_mmhg",
+        )
         .order_by("at", "pk")
         .iterator(chunk_size=50)  # the first one with a systolic pressure: read no further
     ):
@@ -380,11 +384,16 @@ def vitals_checks(infusion: Infusion, now: datetime | None = None) -> list[Vital
         "completion": _("at the end"),
         "after": _("30 to 60 minutes after the end"),
     }
-    events = infusion.current_events()
-    vitals = [minutes_since_start(infusion, e.at) for e in events if e.kind == EventKind.VITALS]
+    # only the times of the vitals (a long day has thousands) and the pump's events
+    vitals = [
+        minutes_since_start(infusion, at)
+        for at in infusion.events.filter(kind=EventKind.VITALS, corrections__isnull=True)
+        .order_by("at", "pk")
+        .values_list("at", flat=True)
+    ]
     increases = []
     last = Decimal(0)
-    for event, minute, rate in pump_changes(events, infusion):
+    for event, minute, rate in pump_changes(infusion.current_events(PUMP_KINDS), infusion):
         if event.kind == EventKind.RATE_CHANGE and rate > last and minute > 0:
             increases.append(minute)
         if event.kind != EventKind.PAUSE:
