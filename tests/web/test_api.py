@@ -325,6 +325,8 @@ def test_an_ehr_like_client_does_its_whole_day(world: World) -> None:
     )
     assert answer.status_code == 201, answer.content
     assert answer.json()["answers"][0]["triage"]
+    contacts = answer.json()["contacts"]  # issue 11: who to call, with every triage result
+    assert set(contacts) == {"team", "phone_day", "phone_after_hours", "emergency_number"}
     drink = caregiver.post(f"/patients/{pid}/hydration", {"at": local(5), "volume": "250 mL"})
     assert drink.status_code == 201 and drink.json()["volume_ml"] == "250.0"
     assert (

@@ -717,12 +717,22 @@ class CheckInAnswerOut(Schema):
     triage: dict[str, Any]
 
 
+class TeamContactsOut(Schema):
+    """Who the family calls (issue 11): shown with every triage result. Empty = not entered."""
+
+    team: str
+    phone_day: str
+    phone_after_hours: str
+    emergency_number: str
+
+
 class CheckInOut(Schema):
     id: int
     infusion: int
     due_at: datetime
     label: str
     answers: list[CheckInAnswerOut]
+    contacts: TeamContactsOut
 
 
 class CheckInAnswerIn(StrictIn):
@@ -962,6 +972,12 @@ def checkin_out(c: Any) -> dict[str, Any]:
             }
             for a in c.answer_list()
         ],
+        "contacts": {
+            "team": c.patient.team.name,
+            "phone_day": c.patient.team.phone_day,
+            "phone_after_hours": c.patient.team.phone_after_hours,
+            "emergency_number": c.patient.team.emergency_number,
+        },
     }
 
 
@@ -970,7 +986,11 @@ def checkin_out(c: Any) -> dict[str, Any]:
 )
 def list_checkins(request: HttpRequest, patient_id: int) -> Any:
     patient = patient_for(request, patient_id)
-    items = patient.checkins.prefetch_related("answers").order_by("due_at", "pk")[:200]
+    items = (
+        patient.checkins.select_related("patient__team")
+        .prefetch_related("answers")
+        .order_by("due_at", "pk")[:200]
+    )
     return [checkin_out(c) for c in items]
 
 
