@@ -3,8 +3,9 @@
 #
 # Usage: bash scripts/serve.sh [ivig serve options...]
 #   1. system libraries for PDFs and translations (apt, only as root, only if missing)
-#   2. .venv with python3 (>= 3.11) and `pip install -e .` (skipped when pyproject.toml
-#      has not changed since the last install; IVIG_PIP_ALWAYS=1 forces it)
+#   2. .venv with python3 (>= 3.11) and `pip install -c constraints.txt -e .` (the exact
+#      versions of scripts/lock.sh; skipped when pyproject.toml and constraints.txt have not
+#      changed since the last install; IVIG_PIP_ALWAYS=1 forces it)
 #   3. exec .venv/bin/ivig serve "$@"  (migrates the database, then serves with gunicorn)
 set -euo pipefail
 
@@ -43,14 +44,14 @@ if [ ! -x .venv/bin/python ]; then
     say "creating .venv"
     python3 -m venv .venv
 fi
-KEY="$(sha256sum pyproject.toml | cut -d' ' -f1) $(.venv/bin/python -V 2>&1)"
+KEY="$(cat pyproject.toml constraints.txt | sha256sum | cut -d' ' -f1) $(.venv/bin/python -V 2>&1)"
 if [ -z "${IVIG_PIP_ALWAYS:-}" ] && [ -x .venv/bin/ivig ] \
     && grep -qxF "$KEY" .venv/.ivig-stamp-runtime .venv/.ivig-stamp-test 2>/dev/null; then
     say "python packages: up to date"
 else
-    say "python packages: pip install -e . (about a minute the first time)"
+    say "python packages: pip install -c constraints.txt -e . (about a minute the first time)"
     log=$(mktemp)
-    .venv/bin/python -m pip install -q -e . >"$log" 2>&1 || { tail -n 40 "$log" >&2; die "pip install failed"; }
+    .venv/bin/python -m pip install -q -c constraints.txt -e . >"$log" 2>&1 || { tail -n 40 "$log" >&2; die "pip install failed"; }
     grep -v -e "^WARNING: Location 'file:" -e BuildBackendWarning -e "return '.n'.join" "$log" || true
     rm -f "$log"
     printf '%s\n' "$KEY" >.venv/.ivig-stamp-runtime

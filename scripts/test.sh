@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install everything the tests need and run the whole suite, failing fast:
-#   system packages (apt) -> .venv + pip install -e '.[test]' -> ruff -> mypy
+#   system packages (apt) -> .venv + pip install -c constraints.txt -e '.[test]' -> ruff -> mypy
 #   -> Django checks -> pytest on SQLite -> pytest on a throwaway PostgreSQL.
 #
 # Usage: bash scripts/test.sh        (CI runs it through .ci/run)
@@ -83,16 +83,16 @@ fi
 CHROME=${CHROMIUM:-/usr/bin/chromium}
 
 # --- 2. Python environment -----------------------------------------------------
-stage "python venv + pip install -e '.[test]'"
+stage "python venv + pip install -c constraints.txt -e '.[test]'"
 python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
     || fail 1 "python3 >= 3.11 required, found $(python3 --version 2>&1)"
 [ -x .venv/bin/python ] || python3 -m venv .venv || fail 1 "python3 -m venv .venv failed"
 PY=$ROOT/.venv/bin/python
-STAMP_KEY="$(sha256sum pyproject.toml | cut -d' ' -f1) $("$PY" -V 2>&1)"
+STAMP_KEY="$(cat pyproject.toml constraints.txt | sha256sum | cut -d' ' -f1) $("$PY" -V 2>&1)"
 if [ -z "${IVIG_PIP_ALWAYS:-}" ] && [ "$(cat .venv/.ivig-stamp-test 2>/dev/null)" = "$STAMP_KEY" ]; then
-    done_stage "up to date (pyproject.toml unchanged)"
+    done_stage "up to date (pyproject.toml and constraints.txt unchanged)"
 else
-    "$PY" -m pip install -q -e '.[test]' >"$TMPROOT/pip.log" 2>&1 \
+    "$PY" -m pip install -q -c constraints.txt -e '.[test]' >"$TMPROOT/pip.log" 2>&1 \
         || { tail -n 40 "$TMPROOT/pip.log" >&2; fail 1 "pip install failed"; }
     # show real warnings, not the machine's notes about absent local index folders
     grep -v -e "^WARNING: Location 'file:" -e BuildBackendWarning -e "return '.n'.join" \

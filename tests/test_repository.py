@@ -82,3 +82,28 @@ def test_fenced_command_parser() -> None:
         "```python\nx = 1\n```\n\n```\n# c\nbash b\n```\n"
     )
     assert _fenced_shell_commands(text) == ["bash scripts/serve.sh", "bash b"]
+
+
+def _requirement_name(spec: str) -> str:
+    name = re.split(r"[\s\[<>=!~;]", spec.strip(), maxsplit=1)[0]
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def test_every_dependency_is_pinned_in_the_constraints_file() -> None:
+    """Reproducible installs (issue 10): both README commands install with
+    ``-c constraints.txt``; a dependency added to pyproject.toml without running
+    scripts/lock.sh fails here."""
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    wanted = [*project["dependencies"], *project["optional-dependencies"]["test"]]
+    pins = {}
+    for line in (ROOT / "constraints.txt").read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, _, version = line.partition("==")
+            assert version, f"constraints.txt: {line!r} is not pinned with =="
+            pins[_requirement_name(name)] = version
+    missing = [spec for spec in wanted if _requirement_name(spec) not in pins]
+    assert missing == [], "run bash scripts/lock.sh: not pinned: " + ", ".join(missing)
+    for script in ("scripts/serve.sh", "scripts/test.sh"):
+        assert "pip install -q -c constraints.txt" in (ROOT / script).read_text(encoding="utf-8")

@@ -16,7 +16,9 @@ from ivig.web.headers import CONTENT_SECURITY_POLICY
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "ivig"
 INLINE = re.compile(
-    r"<style\b|\sstyle\s*=|<script(?![^>]*\bsrc=)[^>]*>|\son[a-z]+\s*=\s*[\"']|javascript:",
+    # a <script> without src runs inline, unless it is data (type="application/json")
+    r"<style\b|\sstyle\s*=|<script(?![^>]*\b(?:src=|type=[\"']application/(?:ld\+)?json))[^>]*>"
+    r"|\son[a-z]+\s*=\s*[\"']|javascript:",
     re.IGNORECASE,
 )
 # Templates rendered only into a PDF by WeasyPrint, never served to a browser (no CSP there).
@@ -51,6 +53,7 @@ def test_the_scanner_finds_inline_code():
     assert inline_code('<p style="color: red">') and inline_code("<script>alert(1)</script>")
     assert inline_code("<style>p {}</style>") and inline_code('<a onclick="x()">')
     assert not inline_code('<script src="/static/x.js" defer></script><p class="style">')
+    assert not inline_code('<script type="application/json" id="settings">{"a": 1}</script>')
 
 
 @pytest.mark.django_db

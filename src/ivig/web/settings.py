@@ -64,6 +64,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.forms",
     "django_htmx",
+    # django-ninja's API docs page then uses its vendored static files, not a CDN and inline
+    # script (which the Content-Security-Policy refuses)
+    "ninja",
     "simple_history",
     "axes",
     "ivig.web.accounts",
