@@ -117,3 +117,17 @@ def test_records_dated_in_absurd_years_are_refused(client, world, when):
         assert "too early" in body or "in the future" in body
     assert counts == (Measurement.objects.count(), Infusion.objects.count(),
                       InfusionEvent.objects.count(), HydrationEntry.objects.count())
+
+
+def test_a_30_digit_weight_is_a_field_error(client, world):
+    from ivig.web.patients.models import Measurement
+
+    client.force_login(world.nurse)
+    before = Measurement.objects.count()
+    response = client.post(
+        reverse("patients:measurement_create", args=[world.patient.pk]) + "?kind=weight",
+        {"value": "999999999999999999999999999999 kg", "taken_at": "2026-01-01T08:00"},
+    )
+    assert response.status_code == 200
+    assert "cannot be real" in response.content.decode()
+    assert Measurement.objects.count() == before

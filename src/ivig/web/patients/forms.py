@@ -89,6 +89,8 @@ def _quantity_message(kind: MeasurementKind, error: units.QuantityError) -> str:
         if kind == MeasurementKind.WEIGHT:
             return str(_("This is not a unit of weight: %(example)s.") % {"example": example})
         return str(_("This is not a unit of length: %(example)s.") % {"example": example})
+    if "too large" in error.problem or "too small" in error.problem:
+        return str(_("This number cannot be real: check it, %(example)s.") % {"example": example})
     return str(_("Write a number and its unit, %(example)s.") % {"example": example})
 
 
