@@ -1,6 +1,7 @@
-"""Every page (from the URL list) at 360 px: no horizontal scrolling, and axe-core finds no
-serious or critical violation. Pages a caregiver may not open are checked as the prescriber.
-Screenshots of failures go to test-artifacts/."""
+"""Every page (from the URL list) at 360 px: no horizontal scrolling, axe-core finds no serious
+or critical violation, and every aria-describedby points at an element that exists. Pages a
+caregiver may not open are checked as the prescriber. Screenshots of failures go to
+test-artifacts/."""
 
 from __future__ import annotations
 
@@ -72,6 +73,12 @@ def test_every_page_fits_360_px_and_passes_axe(
             problems.append(f"{item.url}: {width} px wide ({wide})")
             page.screenshot(path=str(artifacts_dir / f"too-wide-{len(problems)}.png"))
         problems += [f"{item.url}: {v}" for v in serious_violations(page)]
+        broken = page.evaluate(
+            """() => [...document.querySelectorAll('[aria-describedby]')].flatMap(e =>
+                e.getAttribute('aria-describedby').split(/\\s+/).filter(Boolean)
+                 .filter(id => !document.getElementById(id)).map(id => e.id + ' -> ' + id))"""
+        )
+        problems += [f"{item.url}: aria-describedby points at nothing: {b}" for b in broken]
     print(f"\n{len(checked)} pages checked at 360 px with axe-core:", " ".join(checked))
     assert len(checked) >= 30, checked
     assert not problems, "\n".join(problems)

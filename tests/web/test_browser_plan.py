@@ -74,7 +74,7 @@ def test_plan_flow(page: Any, live_server: Any, artifacts_dir: Path) -> None:
     page.fill("#id_birth_date", "2020-06-15")
     page.select_option("#id_sex", "female")
     page.select_option("#id_blood_group", "O+")
-    page.get_by_role("button", name="Save").click()
+    page.get_by_role("button", name="Save", exact=True).click()
     page.get_by_role("link", name="Record a weight").click()
     page.fill("#id_value", "44 lb")
     page.get_by_role("button", name="Save").click()
