@@ -193,6 +193,8 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any], str, list[str]]] = {
         ["over 3 day(s)", "label", "over 2 day(s)"]),
     "dose_above_course_maximum": (
         adult(), {}, "warning", ["140 g", "above the 70 g maximum", "Juvenile dermatomyositis"]),
+    "first_infusion_not_known_within_advice": (
+        {"first_infusion": None}, {}, "info", ["does not say", "advice", "stays active"]),
     "dose_above_highest_regimen": (
         {}, {"dose": "20 g/kg"}, "error",
         ["20 g/kg per course", "above the highest dose", "Juvenile dermatomyositis", "2 g/kg"]),

@@ -186,6 +186,11 @@ def test_first_infusion_is_yes_no_or_not_known_and_not_known_by_default(client, 
     assert "first_infusion" not in saved.order_document["patient"]
     codes = {f["code"] for f in client.get(url("detail", child.pk, saved.pk)).context["findings"]}
     assert "first_infusion_unknown" in codes
+    # Not known with rates within the advice: the plan still says the advice is applied.
+    client.post(url("create", child.pk), _form_data(first_infusion="unknown"))
+    saved = PlanVersion.objects.filter(patient=child).latest("pk")
+    codes = {f["code"] for f in client.get(url("detail", child.pk, saved.pk)).context["findings"]}
+    assert "first_infusion_not_known_within_advice" in codes
     # "No" is stored as false.
     client.post(url("create", child.pk), _form_data(first_infusion="no"))
     saved = PlanVersion.objects.filter(patient=child).latest("pk")

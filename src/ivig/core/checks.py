@@ -316,6 +316,18 @@ def check_first_infusion(plan: Plan) -> list[Finding]:
         if effective_rate_ml_kg_h(plan, s.pump_rate_ml_h, s.rate_ml_kg_h) > limit
     ]
     if not fast:
+        if plan.steps and _is_first_or_switch(plan)[0] is None:
+            top_rate = max(
+                effective_rate_ml_kg_h(plan, s.pump_rate_ml_h, s.rate_ml_kg_h) for s in plan.steps
+            )
+            return [
+                make(
+                    "first_infusion_not_known_within_advice",
+                    rule_citation("first_infusion"),
+                    rate=fmt_rate(top_rate),
+                    limit=fmt_rate(limit),
+                )
+            ]
         return []
     first, why = _is_first_or_switch(plan)
     source = rule_citation("first_infusion")
