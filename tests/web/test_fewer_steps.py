@@ -111,3 +111,26 @@ def test_new_course_checks_access(client, world):
     assert client.get(reverse("plans:new_course", args=[child.pk])).status_code == 403
     client.force_login(world.stranger)
     assert client.get(reverse("plans:new_course", args=[child.pk])).status_code == 404
+
+
+def test_an_implausible_first_weight_is_shown_and_needs_confirmation(client, world):
+    """The new-patient form's first weight gets the same check as the weight form: a 6-year-old
+    at 440 lb is shown with the finding, nothing (patient or weight) is saved until confirmed."""
+    client.force_login(world.caregiver)
+    before = (Patient.objects.count(), Measurement.objects.count())
+    data = {"team": world.team_a.pk, "name": "Heavy", "birth_date": "2020-06-15",
+            "sex": "male", "blood_group": "O+", "weight": "440 lb", "height": ""}
+    response = client.post(reverse("patients:create"), data)
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "Check this weight before saving" in body and "above the plausible range" in body
+    assert 'name="confirm_implausible"' in body
+    assert (Patient.objects.count(), Measurement.objects.count()) == before
+    response = client.post(reverse("patients:create"), {**data, "confirm_shown": "1"})
+    assert response.status_code == 200  # asked again, still nothing saved
+    assert (Patient.objects.count(), Measurement.objects.count()) == before
+    response = client.post(
+        reverse("patients:create"), {**data, "confirm_shown": "1", "confirm_implausible": "on"}
+    )
+    assert response.status_code == 302
+    assert Patient.objects.get(name="Heavy").latest_weight().text == "440 lb"

@@ -197,9 +197,17 @@ class NewPatientForm(PatientForm):
     class Meta(PatientForm.Meta):
         fields = ["team", *PatientForm.Meta.fields]
 
-    def __init__(self, *args: Any, teams: QuerySet[CareTeam], **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, teams: QuerySet[CareTeam], ask_confirm: bool = False, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.fields["team"].queryset = teams  # type: ignore[attr-defined]
+        if ask_confirm:  # only once the first weight was found unusual for the age
+            self.fields["confirm_implausible"] = forms.BooleanField(
+                label=_("I have checked this weight and its unit: it is right."),
+                required=False,
+                help_text=_("Asked only for a weight that is unusual for the age."),
+            )
         self.fields["weight"].help_text = _EXAMPLES[MeasurementKind.WEIGHT]
         self.fields["height"].help_text = _EXAMPLES[MeasurementKind.HEIGHT]
         for name in ("weight", "height"):
@@ -224,6 +232,16 @@ class NewPatientForm(PatientForm):
 
     def clean_height(self) -> str:
         return self._measurement(MeasurementKind.HEIGHT)
+
+    def first_weight_warnings(self, language: str) -> list[str]:
+        """The same plausibility findings as the weight form, for the first weight typed here
+        (the patient is not saved yet: its birth date and sex come from this form)."""
+        form = self.measurement_forms.get(MeasurementKind.WEIGHT)
+        birth_date = self.cleaned_data.get("birth_date")
+        if form is None or birth_date is None:
+            return []
+        probe = Patient(birth_date=birth_date, sex=self.cleaned_data.get("sex") or "")
+        return form.weight_warnings(probe, language)
 
     def measurements(self, patient: Patient, recorded_by: Any) -> list[Measurement]:
         """The first weight and height as unsaved Measurements (after ``is_valid``)."""

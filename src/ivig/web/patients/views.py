@@ -50,8 +50,22 @@ def patient_create(request: HttpRequest) -> HttpResponse:
     teams = access.teams_for(request.user, Action.ADD_PATIENT)
     if not teams.exists():
         raise PermissionDenied(_("Only a care team's caregiver can add a patient."))
-    form = NewPatientForm(request.POST or None, teams=teams)
+    asked = "confirm_shown" in request.POST
+    form = NewPatientForm(request.POST or None, teams=teams, ask_confirm=asked)
+    warnings: list[str] = []
     if request.method == "POST" and form.is_valid():
+        language = "es" if (get_language() or "en").startswith("es") else "en"
+        warnings = form.first_weight_warnings(language)
+        if warnings and not form.cleaned_data.get("confirm_implausible"):
+            # the same rule as the weight form: show the finding, save nothing, ask
+            if not asked:
+                form = NewPatientForm(request.POST, teams=teams, ask_confirm=True)
+                form.is_valid()
+            return render(
+                request,
+                "patients/patient_form.html",
+                {"form": form, "patient": None, "weight_warnings": warnings},
+            )
         with transaction.atomic():
             patient = form.save(commit=False)
             patient.created_by = request.user
