@@ -171,14 +171,22 @@ def check_indication(plan: Plan) -> list[Finding]:
             if max_fact
             else "no label maximum, because none is known"
         )
+        basis_es = (
+            f"el máximo más estricto de su ficha ({fmt_rate_fact(max_fact)})"
+            if max_fact
+            else "ningún máximo de la ficha, porque no se conoce ninguno"
+        )
         name = plan.indication.name_en if plan.indication else order.indication
+        name_es = plan.indication.name_es if plan.indication else order.indication
         return [
             make(
                 "product_not_labeled_for_indication",
                 _cite(plan, [s for r in rows for s in r.source_ids][:3]) or "Product catalogue",
                 product=p.brand,
                 indication=name,
+                indication_es=name_es,
                 basis=basis,
+                basis_es=basis_es,
             )
         ]
     return []
