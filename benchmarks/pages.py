@@ -60,7 +60,7 @@ def setup_django(database_url: str | None) -> Path:
 
 def build(sizes: dict[str, int], label: str, team: Any, nurse: Any, prescriber: Any) -> Any:
     """A patient with an approved plan, `infusions` infusions (4 events each, the newest one
-    still running with `events` events) and `weights` weights."""
+    started 6 hours ago, still running, with `events` events) and `weights` weights."""
     from django.utils import timezone
 
     from ivig.core.plan import build_plan
@@ -99,13 +99,16 @@ def build(sizes: dict[str, int], label: str, team: Any, nurse: Any, prescriber: 
         approved_by=prescriber, language="en",
     )
     count = sizes["infusions"]
+    # one every 4 weeks, ended after 3 h; the newest started 6 h ago and is still running
     infusions = Infusion.objects.bulk_create(
         Infusion(approval=approval, patient=patient, day=1, started_by=nurse,
                  started_at=now - timedelta(days=28 * (count - i)),
-                 ended_at=None if i == count - 1 else now - timedelta(days=28 * (count - i),
-                                                                       hours=-3))
-        for i in range(count)
+                 ended_at=now - timedelta(days=28 * (count - i), hours=-3))
+        for i in range(count - 1)
     )
+    infusions.append(Infusion.objects.create(approval=approval, patient=patient, day=1,
+                                             started_by=nurse,
+                                             started_at=now - timedelta(hours=6)))
     events = []
     for infusion in infusions[:-1]:
         t = infusion.started_at
@@ -122,15 +125,17 @@ def build(sizes: dict[str, int], label: str, team: Any, nurse: Any, prescriber: 
                           data={"reason": "finished"}),
         ]
     running = infusions[-1]
+    step = 6 * 3600 / sizes["events"]  # spread over the 6 hours so far
     for i in range(sizes["events"]):
-        at = running.started_at + timedelta(seconds=20 * i)
-        if i % 10:  # nine vitals for one rate change, as on a long monitored day
+        at = running.started_at + timedelta(seconds=step * i)
+        if i % (sizes["events"] // 5):  # five steps up the titration, vitals between them
             events.append(InfusionEvent(infusion=running, kind=EventKind.VITALS, at=at,
                                         recorded_by=nurse,
                                         data={"heart_rate": "98 /min", "temperature": "37.1 °C"}))
         else:
+            step_up = i // (sizes["events"] // 5)
             events.append(InfusionEvent(infusion=running, kind=EventKind.RATE_CHANGE, at=at,
-                                        recorded_by=nurse, data=_rate(10.0 + i % 30)))
+                                        recorded_by=nurse, data=_rate(10.0 + 10 * step_up)))
     InfusionEvent.objects.bulk_create(events, batch_size=500)
     return patient, approval, running
 

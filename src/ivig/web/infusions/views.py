@@ -344,12 +344,12 @@ def _infusion_cost(patient: Patient, infusion: Infusion, snapshot: dict[str, Any
 
     product_id = (snapshot.get("product") or {}).get("id", "")
     price = team_price(patient.team, product_id)
-    vials = [e.data.get("size") for e in infusion.current_events() if e.kind == EventKind.VIAL]
+    # only the vials and the stop (not the day's thousands of vitals), read once
+    events = infusion.current_events((EventKind.VIAL, EventKind.STOP))
+    vials = [e.data.get("size") for e in events if e.kind == EventKind.VIAL]
     if not vials:
         return None
-    stop: dict[str, Any] = next(
-        (e.data for e in infusion.current_events() if e.kind == EventKind.STOP), {}
-    )
+    stop: dict[str, Any] = next((e.data for e in events if e.kind == EventKind.STOP), {})
     try:
         given = Decimal(str(stop["given_g"])) if stop.get("given_g") else None
     except (InvalidOperation, ValueError):

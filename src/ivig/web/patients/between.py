@@ -92,6 +92,8 @@ def chart(
     bars, infections as marks, and the cited reference lines. Empty when nothing to draw."""
     from ivig.web.infusions import records
 
+    if not troughs and not infections:
+        return {}  # nothing to draw: do not read every infusion for the dose bars
     doses = [
         (item.infusion.started_at.date(), item.dose_g, item.brand)
         for item in records.patient_history(patient)
@@ -101,8 +103,6 @@ def chart(
         + [d for d, _, _ in doses]
         + [i.started_on for i in infections]
     )
-    if not troughs and not infections:
-        return {}
     first, last = min(dates), max(dates)
     span = max((last - first).days, 1)
     width, height, left, right, top, bottom = 640, 240, 48, 12, 12, 36
