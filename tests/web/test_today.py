@@ -163,3 +163,15 @@ def test_words_for_people():
         assert words.when("2026-12-03T08:30") == "3 de diciembre de 2026, 08:30"
         assert words.age(date(2020, 6, 15), date(2026, 12, 1)) == "6 años 5 meses"
         assert words.weight_kg(19.958) == "19.96 kg"
+
+
+def test_the_plan_page_says_only_a_prescriber_can_approve(client, world):
+    waiting = PlanVersion.objects.create(
+        patient=world.patient, kind=PlanKind.PRESCRIBED, label="",
+        order_document=builders.document(), author=world.caregiver,
+    )
+    client.force_login(world.caregiver)
+    url = f"/patients/{world.patient.pk}/plans/{waiting.pk}/"
+    assert "Only a prescriber of this care team can approve" in client.get(url).content.decode()
+    client.force_login(world.prescriber)
+    assert "Only a prescriber of this care team" not in client.get(url).content.decode()
