@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.urls import reverse
 
 from ivig.web.plans.approval import ApprovalRefused, approve, digest, shown_plan
 from ivig.web.plans.models import Approval
@@ -75,6 +76,14 @@ def test_error_plan_is_approved_with_a_reason_kept_and_printed(client, world, ch
     for lang in ("en", "es"):
         printout = client.get(url("print", child.pk, version.pk) + f"?lang={lang}")
         assert reason in printout.content.decode()
+    # ... and on the printable comparison, whose reference is this prescription
+    from tests.web.test_plans import NURSE_STEPS
+
+    client.force_login(world.nurse)
+    pump = save_plan(client, child, steps=NURSE_STEPS, kind="pump", label="")
+    compare = reverse("ui:compare_print", args=[child.pk]) + f"?first={pump.pk}"
+    for lang in ("en", "es"):
+        assert reason in client.get(compare + f"&lang={lang}").content.decode()
 
 
 def test_a_version_is_approved_once(client, world, child):

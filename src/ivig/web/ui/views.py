@@ -70,6 +70,8 @@ def compare_print(request: HttpRequest, patient_id: int) -> HttpResponse:
             printed_by=request.user,
             screen=request.GET.get("format") != "pdf",
             query=request.GET.urlencode(),
+            # an approval's error overrides are printed on every printout of the plan (issue 8)
+            comparison_versions=[v for v in (context.get("first"), context.get("second")) if v],
         )
         if context["screen"]:
             return render(request, "ui/print/compare.html", context)
