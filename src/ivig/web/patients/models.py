@@ -198,7 +198,7 @@ class LabResult(models.Model):
 
     @property
     def text(self) -> str:
-        return f"{self.value.normalize():f} {self.unit}"
+        return f"{format_decimal(self.value)} {self.unit}"
 
     @property
     def g_per_l(self) -> Decimal:
