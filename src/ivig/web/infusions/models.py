@@ -139,6 +139,9 @@ class InfusionEvent(models.Model):
         verbose_name = _("infusion event")
         verbose_name_plural = _("infusion events")
         ordering = ["at", "pk"]
+        # the summaries read one kind of an infusion's events (rate changes, symptoms) without
+        # walking the thousands of vital signs of a long day
+        indexes = [models.Index(fields=["infusion", "kind"], name="infusion_event_kind")]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.at:%H:%M}"

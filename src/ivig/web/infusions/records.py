@@ -6,6 +6,8 @@ Views call these; they never compute clinical numbers themselves.
 from __future__ import annotations
 
 import io
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -13,7 +15,17 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import (
+    Count,
+    DecimalField,
+    Max,
+    Min,
+    Prefetch,
+    Q,
+    QuerySet,
+)
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from ivig.core import infusion_day, triage, units
@@ -145,11 +157,68 @@ def run_vitals_triage(
 # --- Ending an infusion and the check-ins
 
 
+# An approval never changes (nor the plan version it approves, nor the catalogue while the
+# process runs), so the plan recomputed from it, and the care timeline counted from a given
+# end, are kept for the life of the process, keyed by what identifies the approval. Only these
+# immutable results are kept: nothing that depends on who asks or on records that change.
+_CACHE_SIZE = 256
+_plans: OrderedDict[tuple[Any, ...], Plan | None] = OrderedDict()
+_timelines: OrderedDict[tuple[Any, ...], tuple[CareEvent, ...] | None] = OrderedDict()
+_cache_lock = threading.Lock()
+SCALARS = (str, int, float, bool, type(None))
+
+
+def _approval_key(approval: Approval) -> tuple[Any, ...] | None:
+    """What ``approved_plan`` depends on: the approved version's document (it never changes
+    once approved: its id says which), the day of the approval, and the parts of the snapshot
+    the plan is checked against (read from the snapshot itself, a few values)."""
+    snapshot = approval.snapshot
+    if approval.pk is None or not isinstance(snapshot, dict):
+        return None
+    days = snapshot.get("days", [])
+    product = snapshot.get("product") or {}
+    if not isinstance(days, list) or not isinstance(product, dict):
+        return None  # a malformed snapshot: checked (and refused) every time, never kept
+    shown = tuple(
+        (d.get("day"), d.get("start"), d.get("end")) if isinstance(d, dict) else None for d in days
+    )
+    product_id = product.get("id")
+    if not all(isinstance(v, SCALARS) for day in shown for v in day or (None,)) or not (
+        isinstance(product_id, SCALARS)
+    ):
+        return None
+    return (approval.pk, approval.approved_at, approval.plan_version_id, product_id, shown)
+
+
+def _cached(
+    cache: OrderedDict[tuple[Any, ...], Any], key: tuple[Any, ...] | None, compute: Any
+) -> Any:
+    if key is None:
+        return compute()
+    with _cache_lock:
+        if key in cache:
+            cache.move_to_end(key)
+            return cache[key]
+    value = compute()
+    with _cache_lock:
+        cache[key] = value
+        while len(cache) > _CACHE_SIZE:
+            cache.popitem(last=False)
+    return value
+
+
 def approved_plan(approval: Approval) -> Plan | None:
     """The core Plan behind an approval, recomputed from the approved version's order document
     (as on the day of the approval). None when it cannot be recomputed or no longer matches the
     snapshot that was approved (product, days and their planned times), so callers never put
-    a different plan on a calendar than the one approved."""
+    a different plan on a calendar than the one approved. Computed once per approval."""
+    plan: Plan | None = _cached(
+        _plans, _approval_key(approval), lambda: _build_approved_plan(approval)
+    )
+    return plan
+
+
+def _build_approved_plan(approval: Approval) -> Plan | None:
     document = approval.plan_version.order_document
     today = timezone.localtime(approval.approved_at).date()
     try:
@@ -206,10 +275,19 @@ def care_events(
     if plan is None:
         return None
     end = actual_end or course_end(approval)
-    try:
-        return care_timeline(plan, actual_end=_plan_clock(end, plan) if end else None)
-    except TimelineError:
-        return None
+    clock = _plan_clock(end, plan) if end else None
+
+    def compute() -> tuple[CareEvent, ...] | None:
+        try:
+            return care_timeline(plan, actual_end=clock)
+        except TimelineError:
+            return None
+
+    key = _approval_key(approval)
+    events: tuple[CareEvent, ...] | None = _cached(
+        _timelines, None if key is None else (*key, clock), compute
+    )
+    return events
 
 
 def _timeline_checkins(infusion: Infusion, at: datetime) -> list[CheckIn] | None:
@@ -622,59 +700,6 @@ def patient_history(
 
 
 @dataclass
-class BrandInput:
-    """The three facts ``brand_records`` needs from an infusion."""
-
-    brand: str
-    highest_ml_kg_h: Decimal | None
-    worst_level: str
-
-
-def brand_inputs(patient: Patient) -> list[BrandInput]:
-    """Brand, highest rate and worst triage level of every infusion of the patient, read from
-    the database's JSON without loading whole events (the infusions page shows these for all
-    infusions while it pages the table)."""
-    infusions = list(
-        Infusion.objects.filter(patient=patient)
-        .order_by("started_at", "pk")
-        .values_list("pk", "approval_id")
-    )
-    brands = dict(
-        Approval.objects.filter(pk__in={a for _i, a in infusions}).values_list(
-            "pk", "snapshot__product__brand"
-        )
-    )
-    rows = list(
-        InfusionEvent.objects.filter(
-            Q(kind__in=[EventKind.RATE_CHANGE, EventKind.SYMPTOM, EventKind.CORRECTION])
-            | Q(kind=EventKind.VITALS, data__triage__level__in=REACTION_LEVELS),
-            infusion__patient=patient,
-        ).values_list("pk", "infusion_id", "kind", "corrects_id", "data__rate_ml_kg_h",
-                      "data__triage__level")
-    )
-    corrected = {corrects for _p, _i, _k, corrects, _r, _l in rows if corrects}
-    highest: dict[int, Decimal] = {}
-    levels: dict[int, set[str]] = {}
-    for pk, infusion_id, kind, _c, rate, level in rows:
-        if pk in corrected:
-            continue
-        if kind == EventKind.RATE_CHANGE and rate is not None:
-            value = Decimal(str(rate))
-            highest[infusion_id] = max(highest.get(infusion_id, value), value)
-        elif kind in (EventKind.SYMPTOM, EventKind.VITALS):
-            levels.setdefault(infusion_id, set()).add(str(level or ""))
-    result = []
-    for infusion_id, approval_id in infusions:
-        mine = levels.get(infusion_id, set())
-        worst = next((x for x in ("emergency", "call_doctor", "expected") if x in mine), "")
-        brand = brands.get(approval_id)
-        result.append(
-            BrandInput("" if brand is None else str(brand), highest.get(infusion_id), worst)
-        )
-    return result
-
-
-@dataclass
 class BrandRecord:
     brand: str
     infusions: int = 0
@@ -682,7 +707,7 @@ class BrandRecord:
     reactions: int = 0
 
 
-def brand_records(history: Iterable[InfusionSummary | BrandInput]) -> list[BrandRecord]:
+def brand_records(history: Iterable[InfusionSummary]) -> list[BrandRecord]:
     brands: dict[str, BrandRecord] = {}
     for item in history:
         record_ = brands.setdefault(item.brand, BrandRecord(item.brand))
@@ -696,6 +721,76 @@ def brand_records(history: Iterable[InfusionSummary | BrandInput]) -> list[Brand
                 max(best, item.highest_ml_kg_h) if best else (item.highest_ml_kg_h)
             )
     return list(brands.values())
+
+
+def brand_summary(patient: Patient) -> list[BrandRecord]:
+    """``brand_records`` of every infusion of the patient, aggregated by the database: three
+    queries that each answer one row per approved plan (infusions; infusions with a reaction;
+    the highest rate of those without), so the infusions page reads a few rows however long
+    the history is. The same figures as ``brand_records(patient_history(patient))``
+    (tests/web/test_infusions_summary_fast.py)."""
+    plans = list(
+        Infusion.objects.filter(patient=patient)
+        .order_by()
+        .values("approval_id")
+        .annotate(count=Count("pk"), first=Min("started_at"))
+    )
+    if not plans:
+        return []
+    # current = not withdrawn: corrections are the only events that point at another
+    events = InfusionEvent.objects.filter(infusion__patient=patient, corrections__isnull=True)
+    reactions = events.filter(
+        kind__in=[EventKind.SYMPTOM, EventKind.VITALS],
+        data__triage__level__in=REACTION_LEVELS,
+    )
+    reacted = dict(
+        reactions.order_by()
+        .values("infusion__approval_id")
+        .annotate(n=Count("infusion_id", distinct=True))
+        .values_list("infusion__approval_id", "n")
+    )
+    # rates are stored as text with at most three decimals (``fmt(rate, 3)``): exact as numeric
+    rate = Cast(
+        KeyTextTransform("rate_ml_kg_h", "data"), DecimalField(max_digits=12, decimal_places=3)
+    )
+    tolerated = dict(
+        events.filter(kind=EventKind.RATE_CHANGE, data__rate_ml_kg_h__isnull=False)
+        .exclude(infusion_id__in=reactions.values("infusion_id"))
+        .order_by()
+        .values("infusion__approval_id")
+        .annotate(top=Max(rate))
+        .values_list("infusion__approval_id", "top")
+    )
+    brands = dict(
+        Approval.objects.filter(pk__in=[p["approval_id"] for p in plans]).values_list(
+            "pk", "snapshot__product__brand"
+        )
+    )
+    # brands in the order of their first infusion (by time, then pk, as the history runs)
+    firsts = [p["first"] for p in plans]
+    tied = {t for t in firsts if firsts.count(t) > 1}
+    first_pk: dict[tuple[int, Any], int] = {}
+    if tied:  # two plans' first infusions at the same moment: the lower pk comes first
+        for approval_id, started_at, pk in (
+            Infusion.objects.filter(patient=patient, started_at__in=tied)
+            .order_by("pk")
+            .values_list("approval_id", "started_at", "pk")
+        ):
+            first_pk.setdefault((approval_id, started_at), pk)
+    plans.sort(key=lambda p: (p["first"], first_pk.get((p["approval_id"], p["first"]), 0)))
+    result: dict[str, BrandRecord] = {}
+    for plan in plans:
+        approval_id = plan["approval_id"]
+        brand = brands.get(approval_id)
+        name = "" if brand is None else str(brand)
+        item = result.setdefault(name, BrandRecord(name))
+        item.infusions += plan["count"]
+        item.reactions += reacted.get(approval_id, 0)
+        top = tolerated.get(approval_id)
+        if top is not None:
+            best = item.tolerated_ml_kg_h
+            item.tolerated_ml_kg_h = top if best is None else max(best, top)
+    return list(result.values())
 
 
 def brand_change(patient: Patient, snapshot: dict[str, Any]) -> str | None:

@@ -135,7 +135,7 @@ def infusion_list(request: HttpRequest, patient_id: int) -> HttpResponse:
             "can": access.permissions_for(request.user, patient),
             "history": records.summaries(page.object_list),
             "page": page,
-            "brands": records.brand_records(records.brand_inputs(patient)),
+            "brands": records.brand_summary(patient),
             "form": form,
             "approvals": approvals,
             "start_default": default,
