@@ -193,3 +193,64 @@ def test_brands_whose_first_infusions_share_a_moment_keep_the_history_order(worl
     full = records.brand_records(records.patient_history(world.patient))
     assert [b.brand for b in full] == ["Alpha", "Zeta"]
     assert records.brand_summary(world.patient) == full
+
+
+def test_drinks_are_summed_by_the_database_exactly_as_one_by_one(world):
+    from django.db.models import Q
+
+    from ivig.web.infusions.models import HydrationEntry
+    from ivig.web.infusions.views import drunk_ml
+
+    rng = random.Random(3)
+    now = timezone.now()
+    start, end = now - timedelta(hours=30), now - timedelta(hours=6)
+    moments = [start, end, now, now - timedelta(hours=24)]  # the edges of the windows
+    moments += [now - timedelta(seconds=rng.randint(0, 40 * 3600)) for _ in range(400)]
+    HydrationEntry.objects.bulk_create(
+        HydrationEntry(
+            patient=world.patient,
+            at=t,
+            volume="x mL",
+            volume_ml=Decimal(rng.randint(1, 99999)) / 10,
+            recorded_by=world.caregiver,
+        )
+        for t in moments
+    )
+    entries = HydrationEntry.objects.filter(patient=world.patient)
+    windows = [Q(at__gte=start, at__lt=end), Q(at__gte=now - timedelta(hours=24), at__lte=now)]
+    every = list(entries)
+    expected = [
+        sum((e.volume_ml for e in every if start <= e.at < end), Decimal(0)),
+        sum((e.volume_ml for e in every if now - timedelta(hours=24) <= e.at <= now), Decimal(0)),
+    ]
+    assert drunk_ml(entries, windows) == expected
+    assert drunk_ml(entries.none(), windows) == [Decimal(0), Decimal(0)]
+
+
+def test_the_drinks_page_reads_two_infusions_and_fifty_drinks_whatever_the_record(client, world):
+    from ivig.web.infusions.models import HydrationEntry
+
+    client.force_login(world.nurse)
+    base = generate(world, 5)
+    path = f"/patients/{world.patient.pk}/hydration/"
+
+    def queries():
+        with CaptureQueriesContext(connection) as context:
+            body = client.get(path).content.decode()
+        return context.captured_queries, body
+
+    few, _body = queries()
+    generate(world, 200, seed=9)
+    HydrationEntry.objects.bulk_create(
+        HydrationEntry(
+            patient=world.patient,
+            at=base[-1].started_at + timedelta(minutes=i),
+            volume="100 mL",
+            volume_ml=Decimal(100),
+            recorded_by=world.caregiver,
+        )
+        for i in range(120)
+    )
+    many, body = queries()
+    assert len(many) == len(few)
+    assert body.count("100 mL</strong>") == 50  # the newest 50 drinks are listed

@@ -10,6 +10,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import IntegrityError, transaction
+from django.db.models import DecimalField, Q, QuerySet, Sum
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone, translation
@@ -108,7 +109,8 @@ def _approvals(patient: Patient) -> list[Approval]:
 def infusion_list(request: HttpRequest, patient_id: int) -> HttpResponse:
     patient = access.get_patient_for_user(request.user, patient_id)
     page = pages.page(
-        request, Infusion.objects.filter(patient=patient).order_by("-started_at", "-pk"),
+        request,
+        Infusion.objects.filter(patient=patient).order_by("-started_at", "-pk"),
         HISTORY_PAGE,
     )
     approvals = _approvals(patient)
@@ -878,31 +880,50 @@ def hydration(request: HttpRequest, patient_id: int) -> HttpResponse:
     return render(request, "infusions/hydration.html", context)
 
 
-def _course(patient: Patient) -> tuple[list[Infusion], Approval | None]:
-    """The infusions of the latest course (the approval of the latest infusion), oldest first."""
+def _course(patient: Patient) -> tuple[Infusion | None, Infusion | None, Approval | None]:
+    """The first and the latest infusion of the latest course (the approval of the latest
+    infusion) and that approval: two rows, however many infusions the course has."""
     latest = Infusion.objects.filter(patient=patient).select_related("approval").first()
     if latest is None:
-        return [], None
-    course = list(Infusion.objects.filter(approval=latest.approval).order_by("started_at", "pk"))
-    return course, latest.approval
+        return None, None, None
+    first = (
+        Infusion.objects.filter(approval=latest.approval_id, patient=patient)
+        .order_by("started_at", "pk")
+        .first()
+    )
+    return first, latest, latest.approval
+
+
+def drunk_ml(entries: QuerySet[HydrationEntry], windows: list[Q]) -> list[Decimal]:
+    """The mL drunk in each window (a filter on ``at``), summed by the database in one query:
+    exact (a decimal sum, to 0.1 mL as stored), whatever the number of drinks."""
+    if not windows:
+        return []
+    exact: DecimalField[Decimal, Decimal] = DecimalField(max_digits=20, decimal_places=1)
+    sums = entries.aggregate(
+        **{
+            f"w{i}": Sum("volume_ml", filter=window, output_field=exact)
+            for i, window in enumerate(windows)
+        }
+    )
+    return [sums[f"w{i}"] or Decimal(0) for i in range(len(windows))]
 
 
 def _hydration_context(request: HttpRequest, patient: Patient, form: Any) -> dict[str, Any]:
     language = _language()
     now = timezone.now()
-    entries = list(HydrationEntry.objects.filter(patient=patient).filter(archived_at__isnull=True))
+    entries = HydrationEntry.objects.filter(patient=patient).filter(archived_at__isnull=True)
     limit = FluidLimit.objects.filter(patient=patient).filter(archived_at__isnull=True).first()
-    course, approval = _course(patient)
-    latest = course[-1] if course else None
+    first, latest, approval = _course(patient)
     # "after" counts from the actual end of the course (the last day of the approved plan)
     end_of_course = records.course_end(approval) if approval is not None else None
-    progress = []
+    progress: list[dict[str, Any]] = []
     for window in hydration_windows():
         start: datetime | None = None
         end: datetime | None = None
         waiting = ""
-        if window.name == "before" and course:
-            end = course[0].started_at
+        if window.name == "before" and first is not None:
+            end = first.started_at
             start = end + timedelta(hours=float(window.from_h))
         elif window.name == "during" and latest is not None:
             start, end = latest.started_at, latest.ended_at or now
@@ -912,30 +933,33 @@ def _hydration_context(request: HttpRequest, patient: Patient, form: Any) -> dic
                 end = end_of_course + timedelta(hours=float(window.to_h))
             else:
                 waiting = _("starts when the last day of the course ends")
-        if window.name != "after" and not course:
+        if window.name != "after" and latest is None:
             waiting = _("starts with the next infusion")
-        total = sum(
-            (e.volume_ml for e in entries if start and end and start <= e.at < min(end, now)),
-            Decimal(0),
-        )
+        progress.append({"window": window, "start": start, "end": end, "waiting": waiting})
+    # a drink counts in a window from its start until its end or now, whichever comes first
+    counted = [p for p in progress if p["start"] and p["end"]]
+    sums = drunk_ml(
+        entries,
+        [Q(at__gte=p["start"], at__lt=min(p["end"], now)) for p in counted]
+        + [Q(at__gte=now - timedelta(hours=24), at__lte=now)],
+    )
+    last_24h = sums.pop()
+    totals = {id(p): total for p, total in zip(counted, sums, strict=True)}
+    for item in progress:
+        window = item["window"]
+        start, end = item["start"], item["end"]
+        total: Decimal = totals.get(id(item), Decimal(0))
         hours = (end - start).total_seconds() / 3600 if start and end else 0
         allowed = limit.limit_ml * Decimal(str(hours)) / 24 if limit and hours else None
-        progress.append(
+        item.update(
             {
-                "window": window,
                 "words": window.es if language == "es" else window.en,
-                "start": start,
-                "end": end,
-                "waiting": waiting,
                 "total_ml": fmt(total, 0),
                 "allowed_ml": fmt(allowed, 0) if allowed is not None else None,
                 "over": allowed is not None and total > allowed,
                 "percent": min(100, int(total * 100 / allowed)) if allowed else None,
             }
         )
-    last_24h = sum(
-        (e.volume_ml for e in entries if now - timedelta(hours=24) <= e.at <= now), Decimal(0)
-    )
     age = units.years_between(patient.birth_date, timezone.localdate())
     need = infusion_day.maintenance(_weight_kg(patient), age)
     return {
@@ -943,7 +967,7 @@ def _hydration_context(request: HttpRequest, patient: Patient, form: Any) -> dic
         "can": access.permissions_for(request.user, patient),
         "form": form,
         "limit_form": forms.FluidLimitForm(),
-        "entries": entries[:50],
+        "entries": list(entries.select_related("recorded_by")[:50]),
         "limit": limit,
         "progress": progress,
         "infusion": latest,
