@@ -125,3 +125,67 @@ def test_archived_patient_is_read_only_except_bringing_it_back(world):
         access.get_patient_for_user(world.caregiver, world.patient.pk, write=True)
     assert world.patient not in access.patients_for(world.caregiver)
     assert world.patient in access.patients_for(world.caregiver, include_archived=True)
+
+
+# --- One read of a membership per request (issue 10: pages stay fast) ---------------------------
+
+
+def _in_request(fn):
+    """Run ``fn`` the way a view runs: inside RequestMembershipsMiddleware."""
+    from django.http import HttpRequest, HttpResponse
+
+    out = {}
+
+    def view(_request):
+        out["value"] = fn()
+        return HttpResponse()
+
+    access.RequestMembershipsMiddleware(view)(HttpRequest())
+    return out["value"]
+
+
+def test_a_membership_is_read_once_per_request(world, django_assert_num_queries):
+    def twice():
+        with django_assert_num_queries(1):
+            first = access.actions_in(world.nurse, world.team_a)
+            again = access.actions_in(world.nurse, world.team_a)
+        return first, again
+
+    first, again = _in_request(twice)
+    assert first == again and Action.EDIT_PLANS in first
+
+
+def test_outside_a_request_every_check_reads_the_database(world, django_assert_num_queries):
+    with django_assert_num_queries(2):
+        access.actions_in(world.nurse, world.team_a)
+        access.actions_in(world.nurse, world.team_a)
+
+
+def test_a_membership_changed_during_the_request_is_read_again(world):
+    from ivig.web.accounts.models import Membership
+
+    def change_then_check():
+        before = access.can(world.nurse, world.patient, Action.VIEW)
+        membership = Membership.objects.get(user=world.nurse, team=world.team_a)
+        membership.archived_at = timezone.now()
+        membership.save()
+        return before, access.can(world.nurse, world.patient, Action.VIEW)
+
+    before, after = _in_request(change_then_check)
+    assert before is True and after is False
+
+
+def test_a_team_archived_during_the_request_is_read_again(world):
+    def archive_then_check():
+        before = access.actions_in(world.caregiver, world.team_a)
+        world.team_a.archived_at = timezone.now()
+        world.team_a.save()
+        return before, access.actions_in(world.caregiver, world.team_a)
+
+    before, after = _in_request(archive_then_check)
+    assert before is not None and after is None
+
+
+def test_the_kept_memberships_end_with_the_request(world):
+    _in_request(lambda: access.actions_in(world.nurse, world.team_a))
+    assert access._request_memberships.get() is None

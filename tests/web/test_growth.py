@@ -174,7 +174,7 @@ def test_the_patient_page_and_the_history_are_paged(nurse, world):
             unit="kg", taken_at=now - timedelta(hours=i), recorded_by=world.nurse,
         )
     body = nurse.get(f"/patients/{world.patient.pk}/").content.decode()
-    assert "Page 1 of 4 (61 in all)" in body and body.count("Archive (wrong entry)") == 20
+    assert "Page 1 of 7 (61 in all)" in body and body.count("Archive (wrong entry)") == 10
     history = nurse.get(f"/patients/{world.patient.pk}/history/").content.decode()
     assert "Page 1 of 2" in history
     assert history.count('class="history-entry"') == 50

@@ -287,3 +287,31 @@ def test_spanish_pages(client, world):
     assert '<html lang="es">' in page
     assert "Peso" in page
     assert "solo calcula y comprueba un plan prescrito por un profesional" in page
+
+
+def test_the_weight_panel_shows_the_latest_weight_and_height_on_every_page_of_the_list(
+    client, world
+):
+    """The first page of the list gives the latest weight and height without another read;
+    on a later page (or when a kind is not on the first page) they are read as before."""
+    now = timezone.now()
+    for i in range(25):  # newest weight first: 30 kg, then 29 kg, ...
+        Measurement.objects.create(
+            patient=world.patient, kind="weight", value=Decimal(30) - i, unit="kg",
+            taken_at=now - timedelta(hours=i + 1), recorded_by=world.nurse,
+        )
+    Measurement.objects.create(  # the newest of all, archived: never the latest
+        patient=world.patient, kind="weight", value=Decimal(99), unit="kg", taken_at=now,
+        recorded_by=world.nurse, archived_at=now,
+    )
+    Measurement.objects.create(  # one old height, beyond the first page
+        patient=world.patient, kind="height", value=Decimal(112), unit="cm",
+        taken_at=now - timedelta(days=30), recorded_by=world.nurse,
+    )
+    client.force_login(world.nurse)
+    for page in ("", "?page=2", "?page=3"):
+        body = client.get(f"/patients/{world.patient.pk}/{page}").content.decode()
+        weight_panel = body.split('id="weight-heading"')[1].split("</section>")[0]
+        assert '<span class="big">30 kg</span>' in weight_panel, page
+        assert "<strong>112 cm</strong>" in weight_panel, page
+        assert "99 kg" not in weight_panel

@@ -356,3 +356,35 @@ def test_stranger_and_anonymous_get_nothing(client, world, child):
             assert response.status_code == 404, target
             assert b"Seed Child" not in response.content
     assert PlanVersion.objects.count() == before
+
+
+def test_a_plan_is_computed_once_per_document_and_day_and_stays_the_same(world):
+    """compute() keeps the plan of a document for the day (a Plan is immutable); the kept
+    plan equals a fresh computation, another day or document is computed anew, and a typed
+    document that is not JSON is still computed."""
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from ivig.core.plan import build_plan
+    from ivig.web.plans import views
+
+    document = {
+        "patient": {"weight": "20 kg", "birth_date": "2016-05-01", "sex": "female",
+                    "first_infusion": False},
+        "order": {"product": "privigen", "indication": "pi", "dose": "0.4 g/kg", "days": 1,
+                  "dosing_weight": "actual", "vial_rounding": "none",
+                  "start": "2026-12-01T08:30",
+                  "titration": [{"rate": "0.5 mL/kg/h", "minutes": 30}, {"rate": "2 mL/kg/h"}]},
+    }
+    first, problems = views.compute(document)
+    again, _ = views.compute(dict(document))
+    assert problems == () and first is not None and again is first
+    assert first == build_plan(document, today=views._today())
+    other = {**document, "patient": {**document["patient"], "weight": "21 kg"}}
+    assert views.compute(other)[0] != first
+    tomorrow = views._today() + timedelta(days=1)
+    assert views._compute_json.__wrapped__  # an lru_cache
+    assert views._compute(document, tomorrow)[0] is not first
+    odd = {**document, "patient": {**document["patient"], "weight": Decimal("20")}}
+    plan, problems = views.compute(odd)  # not JSON: computed directly (here refused: no unit)
+    assert plan is None and problems

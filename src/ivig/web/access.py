@@ -23,14 +23,16 @@ approve_plans          no         no     yes         no
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from contextvars import ContextVar
 from enum import StrEnum
 from types import MappingProxyType
 from typing import Any, Final
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
-from django.http import Http404
+from django.db.models.signals import post_delete, post_save
+from django.http import Http404, HttpRequest, HttpResponse
 
 from ivig.web.accounts.models import CareTeam, Membership, Role
 from ivig.web.patients.models import Patient
@@ -99,18 +101,76 @@ def memberships_of(user: Any) -> QuerySet[Membership]:
     )
 
 
+# --- One read of a membership per request -------------------------------------------------------
+# A page asks "what may this user do in this team?" several times (the view's check, then the
+# template's buttons). Within one request the answer is read from the database once and kept in
+# this request-scoped dict (set by RequestMembershipsMiddleware; outside a request nothing is
+# kept). Any change to a membership, a team or a user during the request empties it, so a check
+# made after a change reads the database again.
+MembershipRow = tuple[str, str] | None
+_request_memberships: ContextVar[dict[tuple[int, int], MembershipRow] | None] = ContextVar(
+    "ivig_request_memberships", default=None
+)
+
+
+class RequestMembershipsMiddleware:
+    """Scope the membership reads of ``actions_in`` to one request (see above)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        token = _request_memberships.set({})
+        try:
+            return self.get_response(request)
+        finally:
+            _request_memberships.reset(token)
+
+
+def _forget_memberships(**_kwargs: Any) -> None:
+    kept = _request_memberships.get()
+    if kept is not None:
+        kept.clear()
+
+
+for _model in (Membership, CareTeam, "accounts.User"):
+    post_save.connect(_forget_memberships, sender=_model, dispatch_uid=f"ivig-access-{_model}")
+    post_delete.connect(
+        _forget_memberships, sender=_model, dispatch_uid=f"ivig-access-del-{_model}"
+    )
+
+
+def _membership_row(user: Any, team_id: int) -> MembershipRow:
+    """(role, clinical_role) of the user's active membership of an active team, or None."""
+    if not _authenticated(user) or not user.is_active:
+        return None
+    kept = _request_memberships.get()
+    key = (user.pk, team_id)
+    if kept is not None and key in kept:
+        return kept[key]
+    # at most one membership per (user, team): a database constraint; no ordering needed
+    found = memberships_of(user).filter(team_id=team_id).order_by()
+    row = next(iter(found.values_list("role", "clinical_role")[:1]), None)
+    if kept is not None:
+        kept[key] = row
+    return row
+
+
 def role_in(user: Any, team: CareTeam | int) -> str | None:
     """The user's role in a team, or None."""
     team_id = team if isinstance(team, int) else team.pk
-    return memberships_of(user).filter(team_id=team_id).values_list("role", flat=True).first()
+    row = _membership_row(user, team_id)
+    return row[0] if row else None
 
 
 def actions_in(user: Any, team: CareTeam | int) -> frozenset[Action] | None:
     """What the user may do in a team: their role's actions, plus those of the clinical role a
     team's creator chose (a doctor or nurse working alone); None when not a member."""
     team_id = team if isinstance(team, int) else team.pk
-    found = memberships_of(user).filter(team_id=team_id).values_list("role", "clinical_role")
-    row = found.first()
+    return _actions_of(_membership_row(user, team_id))
+
+
+def _actions_of(row: MembershipRow) -> frozenset[Action] | None:
     if row is None:
         return None
     role, clinical = row
@@ -164,9 +224,10 @@ def get_patient_for_user(
     ``action`` names what the view is about to do; ``write=True`` without an action asks for
     any role that can change something (everyone but a viewer). A role that may see but not do
     it gets 403."""
-    patient: Patient | None = Patient.objects.select_related("team").filter(pk=patient_id).first()
-    if patient is None:
-        raise Http404("No such patient")
+    try:
+        patient: Patient = Patient.objects.select_related("team").get(pk=patient_id)
+    except (Patient.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such patient") from None
     if action is None:
         action = Action.VIEW
         if write:

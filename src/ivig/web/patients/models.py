@@ -87,11 +87,10 @@ class Patient(models.Model):
         return [condition_words(code) for code in self.conditions]
 
     def latest(self, kind: str) -> Measurement | None:
-        return (
-            self.measurements.filter(kind=kind, archived_at__isnull=True)
-            .order_by("-taken_at", "-pk")
-            .first()
+        newest = self.measurements.filter(kind=kind, archived_at__isnull=True).order_by(
+            "-taken_at", "-pk"
         )
+        return next(iter(newest[:1]), None)
 
     def latest_weight(self) -> Measurement | None:
         return self.latest(MeasurementKind.WEIGHT)
@@ -101,11 +100,15 @@ class Patient(models.Model):
 
     def weight_is_stale(self, now: Any = None) -> bool:
         """True when there is no weight, or the latest is older than the local policy allows."""
-        weight = self.latest_weight()
-        if weight is None:
-            return True
-        now = now or timezone.now()
-        return bool(now - weight.taken_at > timedelta(days=settings.WEIGHT_MAX_AGE_DAYS))
+        return weight_is_stale(self.latest_weight(), now)
+
+
+def weight_is_stale(weight: Measurement | None, now: Any = None) -> bool:
+    """True when ``weight`` (a patient's latest) is missing or older than the policy allows."""
+    if weight is None:
+        return True
+    now = now or timezone.now()
+    return bool(now - weight.taken_at > timedelta(days=settings.WEIGHT_MAX_AGE_DAYS))
 
 
 class MeasurementKind(models.TextChoices):
@@ -143,6 +146,13 @@ class Measurement(models.Model):
         verbose_name = _("measurement")
         verbose_name_plural = _("measurements")
         ordering = ["-taken_at", "-pk"]
+        # the latest weight or height of a patient is read on most pages (issue 10: pages stay
+        # fast as records grow)
+        indexes = [
+            models.Index(
+                fields=["patient", "kind", "-taken_at"], name="measurement_latest_idx"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.text}"

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import select_template
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -21,10 +22,11 @@ from ivig.web import access, pages
 from ivig.web.access import Action
 from ivig.web.history import patient_history
 from ivig.web.patients.forms import MeasurementForm, NewPatientForm, PatientForm
-from ivig.web.patients.models import Measurement, MeasurementKind
+from ivig.web.patients.models import Measurement, MeasurementKind, weight_is_stale
 from ivig.web.ui import words
 
-MEASUREMENT_PAGE = 20  # weights and heights per page of the patient page
+PLANS_SHOWN = 5  # newest plan versions listed on the patient page
+MEASUREMENT_PAGE = 10  # weights and heights per page of the patient page
 HISTORY_PAGE = 50  # entries per page of the history of changes
 
 
@@ -109,35 +111,73 @@ def _plans_template() -> Any:
     return select_template(["plans/patient_plans.html", "patients/_plans_default.html"])
 
 
+def _latest_weight_and_height(
+    patient: Any, page: Any
+) -> tuple[Measurement | None, Measurement | None]:
+    """The latest active weight and height. The first page of the list holds the newest
+    entries in the same order (newest first), so a kind found there is the latest of its kind
+    and is not read again."""
+    found: dict[str, Measurement] = {}
+    if page.number == 1:
+        for m in page.object_list:
+            found.setdefault(m.kind, m)
+    weight = found.get(MeasurementKind.WEIGHT) or patient.latest_weight()
+    height = found.get(MeasurementKind.HEIGHT) or patient.latest_height()
+    return weight, height
+
+
 @login_required
 def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
     patient = access.get_patient_for_user(request.user, patient_id)
-    weight = patient.latest_weight()
-    height = patient.latest_height()
     page = pages.page(
         request, patient.measurements.active().select_related("recorded_by"), MEASUREMENT_PAGE
     )
-    rows = [
-        (m, _display_kg(m) if m.kind == MeasurementKind.WEIGHT else _display_cm(m))
-        for m in page.object_list
-    ]
+    weight, height = _latest_weight_and_height(patient, page)
+    # each row's words are made here once (a template loop costs far more per row)
+    can = access.permissions_for(request.user, patient)
+    can_record = can[Action.RECORD_MEASUREMENT.value]
+    rows = []
+    for m in page.object_list:
+        what = f"{m.get_kind_display()}: {m.text}"
+        taken = words.when(m.taken_at)
+        rows.append(
+            {
+                "what": what,
+                "converted": _display_kg(m)
+                if m.kind == MeasurementKind.WEIGHT
+                else _display_cm(m),
+                "taken": taken,
+                "by": str(m.recorded_by),
+                "archive_url": reverse(
+                    "patients:measurement_archive", args=(patient.pk, m.pk)
+                )
+                if can_record
+                else "",
+                "archive_hint": f"{what}, {taken}",
+            }
+        )
     weight_age_days = (timezone.now() - weight.taken_at).days if weight else None
     return render(
         request,
         "patients/patient_detail.html",
         {
             "patient": patient,
-            "can": access.permissions_for(request.user, patient),
+            "can": can,
             "weight": weight,
             "weight_kg": _display_kg(weight),
             "weight_age_days": weight_age_days,
-            "weight_stale": patient.weight_is_stale(),
+            "weight_stale": weight_is_stale(weight),
             "weight_max_age_days": settings.WEIGHT_MAX_AGE_DAYS,
             "height": height,
             "height_cm": _display_cm(height),
             "rows": rows,
             "page": page,
-            "plan_versions": patient.plan_versions.active().select_related("author"),
+            # the five newest (the section links to the full list); not their order documents
+            "plan_versions": list(
+                patient.plan_versions.active().select_related("author").defer("order_document")[
+                    :PLANS_SHOWN
+                ]
+            ),
             "plans_template": _plans_template(),
         },
     )

@@ -8,9 +8,10 @@ clinical is computed here. Printouts are the same Django templates rendered by W
 from __future__ import annotations
 
 import contextlib
+import json
 import tomllib
 from datetime import datetime, timedelta
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Any, cast
 
@@ -80,9 +81,26 @@ def _today() -> Any:
 
 
 def compute(document: Any) -> tuple[Plan | None, tuple[Problem, ...]]:
-    """The plan for a stored or typed order document, or its problems."""
+    """The plan for a stored or typed order document, or its problems.
+
+    The plan is a pure function of the document, the date and the catalogue (read once per
+    process), and a Plan is immutable: the same document on the same day is computed once per
+    process (the plan page, its printout and the infusion pages ask again and again)."""
     try:
-        return build_plan(document, today=_today()), ()
+        key = json.dumps(document, sort_keys=True, allow_nan=False)
+    except (TypeError, ValueError):  # not a JSON document: computed as it is, every time
+        return _compute(document, _today())
+    return _compute_json(key, _today())
+
+
+@lru_cache(maxsize=256)
+def _compute_json(key: str, today: Any) -> tuple[Plan | None, tuple[Problem, ...]]:
+    return _compute(json.loads(key), today)
+
+
+def _compute(document: Any, today: Any) -> tuple[Plan | None, tuple[Problem, ...]]:
+    try:
+        return build_plan(document, today=today), ()
     except OrderError as exc:
         return None, exc.problems
 
@@ -447,7 +465,13 @@ def _detail_context(
         context["snapshot_valid"] = "days" in shown
         if context["snapshot_valid"]:
             context["snapshot"] = plan_display(shown, approval.language, prefix="approved-")
-        recomputed = plan_to_dict(plan, approval.language) if plan is not None else None
+        recomputed = (
+            None
+            if plan is None
+            else plan_dict
+            if approval.language == language
+            else plan_to_dict(plan, approval.language)
+        )
         context["approval_differs"] = recomputed != shown
     return context
 
