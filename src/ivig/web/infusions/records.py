@@ -647,11 +647,17 @@ SUMMARY_KINDS = (
 )
 
 
-def summaries(infusions: Iterable[Infusion]) -> list[InfusionSummary]:
+def summaries(
+    infusions: Iterable[Infusion], known: Iterable[Approval] = ()
+) -> list[InfusionSummary]:
     """``summarise`` for many infusions in three queries, whatever their number: the approvals
-    (each snapshot read once, not once per infusion) and every event of them at once."""
+    (each snapshot read once, not once per infusion; none of the ``known`` ones the caller
+    already read) and every event of them at once."""
     items = list(infusions)
-    approvals = Approval.objects.in_bulk({i.approval_id for i in items})
+    approvals = {a.pk: a for a in known}
+    missing = {i.approval_id for i in items} - set(approvals)
+    if missing:
+        approvals.update(Approval.objects.in_bulk(missing))
     for item in items:
         item.approval = approvals[item.approval_id]
     events: dict[int, list[InfusionEvent]] = {i.pk: [] for i in items}
@@ -797,16 +803,17 @@ def brand_change(patient: Patient, snapshot: dict[str, Any]) -> str | None:
     """The brand last infused, when the plan's brand differs from it (start low again)."""
     last = (
         Infusion.objects.filter(patient=patient)
-        .select_related("approval")
         .order_by("-started_at", "-pk")
+        .values_list("approval__snapshot__product", flat=True)  # not the whole snapshot
         .first()
     )
     if last is None:
         return None
-    before = (last.snapshot.get("product") or {}).get("id")
+    product = last if isinstance(last, dict) else {}
+    before = product.get("id")
     now = (snapshot.get("product") or {}).get("id")
     if before and now and before != now:
-        return str((last.snapshot.get("product") or {}).get("brand", before))
+        return str(product.get("brand", before))
     return None
 
 

@@ -119,7 +119,9 @@ def infusion_list(request: HttpRequest, patient_id: int) -> HttpResponse:
     next_day: int | None = None
     next_date: date | None = None
     if shown is not None:
-        started = Infusion.objects.filter(approval=shown).values_list("day", flat=True)
+        started = (
+            Infusion.objects.filter(approval=shown).order_by().values_list("day", flat=True)
+        ).distinct()  # the days started (a few rows), not every infusion of a long course
         next_day = infusion_day.next_day(shown.snapshot, started)
         if next_day is not None:
             next_date = infusion_day.planned_date(shown.snapshot, next_day)
@@ -135,7 +137,7 @@ def infusion_list(request: HttpRequest, patient_id: int) -> HttpResponse:
         {
             "patient": patient,
             "can": access.permissions_for(request.user, patient),
-            "history": records.summaries(page.object_list),
+            "history": records.summaries(page.object_list, approvals),
             "page": page,
             "brands": records.brand_summary(patient),
             "form": form,
