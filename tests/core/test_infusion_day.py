@@ -102,3 +102,42 @@ def test_no_gap_over_an_hour_is_left_unflagged(readings, end):
     )
     marks = [m for m in flagged if m <= end] + [D(end)]
     assert all(b - a <= 60 for a, b in itertools.pairwise(marks))
+
+
+# --- The readings that decide the vitals schedule (what the web looks up through an index)
+
+minutes = st.decimals(
+    min_value=-120, max_value=900, places=4, allow_nan=False, allow_infinity=False
+)
+
+
+@given(
+    readings=st.lists(
+        st.one_of(minutes, st.sampled_from([D(-60), D(0), D(10), D(25), D(60), D(120)])),
+        max_size=40,
+    ),
+    increases=st.lists(st.decimals(min_value=1, max_value=600, places=3), max_size=6),
+    end=st.one_of(st.none(), st.decimals(min_value=0, max_value=800, places=3)),
+    now_after=st.decimals(min_value=0, max_value=300, places=2),
+    bucket=st.sampled_from([D(60), D(30), D("59.9999"), D(7)]),
+)
+def test_the_readings_that_matter_give_exactly_the_same_schedule(
+    readings, increases, end, now_after, bucket
+):
+    now = (end if end is not None else max(readings, default=D(0))) + now_after
+    reference = day.vitals_checkpoints(readings, increases, end, now)
+    few = day.vitals_readings_that_matter(readings, increases, end, now, bucket)
+    assert day.vitals_checkpoints(few, increases, end, now) == reference
+    assert set(few) <= set(readings)
+    # a bounded number, whatever the number of readings
+    stop = now if end is None else end
+    assert len(few) <= len(increases) + 4 + 2 * (int(max(stop, D(0)) // bucket) + 1)
+
+
+def test_dense_readings_reduce_to_a_few():
+    readings = [D(i) / 10 for i in range(0, 3600)]  # every 6 seconds for 6 hours
+    few = day.vitals_readings_that_matter(readings, [D(30)], None, D(360), D(60))
+    assert len(few) < 20
+    assert day.vitals_checkpoints(few, [D(30)], None, D(360)) == day.vitals_checkpoints(
+        readings, [D(30)], None, D(360)
+    )

@@ -115,11 +115,25 @@ def test_a_refused_htmx_record_answers_with_the_form_and_saves_nothing(nurse, wo
     assert InfusionEvent.objects.count() == before
 
 
-def test_the_record_forms_post_by_htmx_and_still_work_without_javascript(nurse, world):
+def test_the_record_forms_open_on_demand_and_still_work_without_javascript(nurse, world):
     infusion = start(nurse, world, approve(world))
-    body = nurse.get(url(world, infusion)).content.decode()
-    action = f'action="{url(world, infusion, "record/vitals/")}"'
-    assert action in body and f'hx-post="{url(world, infusion, "record/vitals/")}"' in body
+    address = url(world, infusion, "record/vitals/")
+    page = nurse.get(url(world, infusion)).content.decode()
+    # the infusion page links to each form (htmx fetches it in place) instead of holding them
+    assert f'href="{address}" hx-get="{address}" hx-target="#record-vitals"' in page
+    assert 'name="vitals-heart_rate"' not in page
+    fragment = nurse.get(address, HTTP_HX_REQUEST="true").content.decode()
+    assert "<html" not in fragment and 'id="record-vitals" open' in fragment
+    assert f'action="{address}"' in fragment and f'hx-post="{address}"' in fragment
+    assert 'name="vitals-heart_rate"' in fragment and "autofocus" in fragment
+    # without JavaScript: a light page with just that form, posting to the same address
+    light = nurse.get(address).content.decode()
+    assert "<html" in light and f'action="{address}"' in light and "hx-post" not in light
+    assert 'name="vitals-heart_rate"' in light and 'name="vitals-temperature_0"' in light
+    refused = nurse.post(address, {"vitals-at": at(infusion, 30), "vitals-spo2": "130"})
+    assert refused.status_code == 200 and "oxygen saturation" in refused.content.decode()
+    assert 'value="130"' in refused.content.decode()  # the bound form comes back
+    assert not InfusionEvent.objects.filter(kind=EventKind.VITALS).exists()
     response = nurse.post(
         url(world, infusion, "record/vitals/"),
         {"vitals-at": at(infusion, 30), "vitals-heart_rate": "99 /min"},
@@ -192,3 +206,27 @@ def test_a_stop_posted_by_htmx_reloads_the_whole_page(nurse, world):
     assert response["HX-Redirect"] == url(world, infusion)
     infusion.refresh_from_db()
     assert infusion.ended_at is not None
+
+
+def test_every_page_of_the_log_shows_the_same_entries_read_either_way(nurse, world):
+    """The newer pages are read backwards from the newest entry: the same entries, in the same
+    order, as the plain offset; each entry links to its own correction page."""
+    from django.urls import reverse
+
+    infusion = start(nurse, world, approve(world))
+    add_events(infusion, world.nurse, 123)  # 3 pages: 50, 50, 23
+    in_order = list(infusion.events.order_by("at", "pk"))
+    for number, (first, last) in {1: (0, 50), 2: (50, 100), 3: (100, 123)}.items():
+        body = nurse.get(url(world, infusion) + f"?page={number}").content.decode()
+        shown = re.findall(r"(\d+) /min", body)
+        assert shown == [e.data["heart_rate"].split()[0] for e in in_order[first:last]]
+        for event in in_order[first:last]:
+            address = reverse(
+                "infusions:correct",
+                kwargs={"patient_id": world.patient.pk, "infusion_id": infusion.pk,
+                        "event_id": event.pk},
+            )
+            assert f'href="{address}"' in body
+        assert "<strong>" in body and " Vitals</strong>" in body  # the kind's label
+    newest = nurse.get(url(world, infusion)).content.decode()
+    assert re.findall(r"(\d+) /min", newest)[-1] == "182"  # 60 + 122: the newest last

@@ -38,7 +38,7 @@ def test_the_during_infusion_form_offers_every_symptom_too(client, world):
     client.force_login(world.nurse)
     post_start(client, world, approve(world), day=1)
     infusion = world.patient.infusions.get()
-    body = client.get(url(world, infusion)).content.decode()
+    body = client.get(url(world, infusion, "record/symptom/")).content.decode()
     assert sorted(offered(body, "symptom-symptoms")) == sorted(load_triage_data().symptoms)
 
 
@@ -58,7 +58,7 @@ def test_the_temperature_unit_is_remembered_for_every_temperature_field(client, 
     client.force_login(world.nurse)
     post_start(client, world, approve(world), day=1)
     infusion = world.patient.infusions.get()
-    body = client.get(url(world, infusion)).content.decode()
+    body = client.get(url(world, infusion, "record/vitals/")).content.decode()
     assert '<option value="°C" selected>' not in body  # nothing remembered yet
     client.post(
         url(world, infusion, "record/vitals/"),
@@ -71,8 +71,10 @@ def test_the_temperature_unit_is_remembered_for_every_temperature_field(client, 
     event = InfusionEvent.objects.get(kind="vitals")
     assert event.data["temperature"].startswith("101.3 °F")
     assert DisplayPreference.objects.get(user=world.nurse).temperature_unit == "°F"
-    body = client.get(url(world, infusion)).content.decode()
-    # vitals and symptoms forms both show °F chosen
+    # vitals and symptoms forms (each opened on its own, htmx or not) both show °F chosen
+    body = client.get(url(world, infusion, "record/vitals/")).content.decode()
+    symptom = client.get(url(world, infusion, "record/symptom/"), HTTP_HX_REQUEST="true")
+    body += symptom.content.decode()
     assert body.count('<option value="°F" selected>') == 2
     # a unit typed in the box wins over the choice: "38.5c" with °F chosen is 38.5 °C
     client.post(

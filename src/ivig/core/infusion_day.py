@@ -307,6 +307,52 @@ def _steady_gaps(
     return out + tail
 
 
+def vitals_window_starts(
+    increases_min: Iterable[Decimal], end_min: Decimal | None
+) -> list[Decimal]:
+    """Where each window of :func:`vitals_checkpoints` begins (same sums, same order)."""
+    schedule = _schedule()
+    anchors = [("before", Decimal(0)), ("at_15_min", Decimal(0))]
+    anchors += [("rate_increase", Decimal(m)) for m in increases_min]
+    if end_min is not None:
+        anchors += [("completion", end_min), ("after", end_min)]
+    return [anchor + Decimal(str(schedule[code]["from_min"])) for code, anchor in anchors]
+
+
+def steady_every_min() -> Decimal:
+    return Decimal(str(_schedule()["steady_every_min"]))
+
+
+def vitals_readings_that_matter(
+    vitals_min: Iterable[Decimal],
+    increases_min: Iterable[Decimal],
+    end_min: Decimal | None,
+    now_min: Decimal,
+    bucket_min: Decimal,
+) -> list[Decimal]:
+    """The few readings that decide :func:`vitals_checkpoints` (it gives the same answer from
+    them as from every reading): the first at or after each window's start, and the first and
+    last of each stretch ``[k * bucket_min, (k + 1) * bucket_min)`` within ``[0, stop]`` (a
+    bucket no longer than ``steady_every_min``). A reading between the first and last of its
+    stretch is less than an hour from both neighbours, so it never opens or closes a gap.
+    This is the pure statement of what the web looks up through an index (a bounded number of
+    rows, however many readings a long day has); hypothesis tests hold it to the reference."""
+    taken = sorted(Decimal(v) for v in vitals_min)
+    keep: set[Decimal] = set()
+    for low in vitals_window_starts(increases_min, end_min):
+        first = next((t for t in taken if t >= low), None)
+        if first is not None:
+            keep.add(first)
+    stop = now_min if end_min is None else end_min
+    stretches: dict[Decimal, list[Decimal]] = {}
+    for t in taken:
+        if Decimal(0) <= t <= stop:
+            stretches.setdefault(t // bucket_min, []).append(t)
+    for inside in stretches.values():
+        keep.update((inside[0], inside[-1]))
+    return sorted(keep)
+
+
 __all__ = [
     "EntryBound",
     "Maintenance",
@@ -320,6 +366,9 @@ __all__ = [
     "planned_date",
     "short_tolerance_ml",
     "single_entry_bound_ml",
+    "steady_every_min",
     "stopped",
     "vitals_checkpoints",
+    "vitals_readings_that_matter",
+    "vitals_window_starts",
 ]

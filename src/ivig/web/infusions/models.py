@@ -139,9 +139,16 @@ class InfusionEvent(models.Model):
         verbose_name = _("infusion event")
         verbose_name_plural = _("infusion events")
         ordering = ["at", "pk"]
-        # the summaries read one kind of an infusion's events (rate changes, symptoms) without
-        # walking the thousands of vital signs of a long day
-        indexes = [models.Index(fields=["infusion", "kind"], name="infusion_event_kind")]
+        indexes = [
+            # the summaries read one kind of an infusion's events (rate changes, symptoms)
+            # without walking the thousands of vital signs of a long day
+            models.Index(fields=["infusion", "kind"], name="infusion_event_kind"),
+            # the log's pages in time order (the newest read backwards, not past an offset)
+            models.Index(fields=["infusion", "at", "id"], name="event_infusion_at"),
+            # one kind's entries by time: the vitals schedule's "a reading in this window"
+            # look-ups, the latest triage, the stop (a long day has thousands of vitals)
+            models.Index(fields=["infusion", "kind", "at"], name="event_infusion_kind_at"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.at:%H:%M}"

@@ -10,7 +10,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -462,13 +462,6 @@ def vitals_checks(infusion: Infusion, now: datetime | None = None) -> list[Vital
         "completion": _("at the end"),
         "after": _("30 to 60 minutes after the end"),
     }
-    # only the times of the vitals (a long day has thousands) and the pump's events
-    vitals = [
-        minutes_since_start(infusion, at)
-        for at in infusion.events.filter(kind=EventKind.VITALS, corrections__isnull=True)
-        .order_by("at", "pk")
-        .values_list("at", flat=True)
-    ]
     increases = []
     last = Decimal(0)
     for event, minute, rate in pump_changes(infusion.current_events(PUMP_KINDS), infusion):
@@ -477,8 +470,10 @@ def vitals_checks(infusion: Infusion, now: datetime | None = None) -> list[Vital
         if event.kind != EventKind.PAUSE:
             last = rate
     end = minutes_since_start(infusion, infusion.ended_at) if infusion.ended_at else None
-    now_min = minutes_since_start(infusion, now or timezone.now())
+    now = now or timezone.now()
+    now_min = minutes_since_start(infusion, now)
     start = infusion.started_at
+    vitals = _vitals_that_matter(infusion, increases, end, infusion.ended_at or now)
 
     def moment(minute: Decimal) -> datetime:
         return start + timedelta(minutes=float(minute))
@@ -494,6 +489,115 @@ def vitals_checks(infusion: Infusion, now: datetime | None = None) -> list[Vital
         )
         for p in infusion_day.vitals_checkpoints(vitals, increases, end, now_min)
     ]
+
+
+LOOKUPS_PER_QUERY = 40  # scalar subqueries sent together
+_MARGIN = timedelta(milliseconds=1)  # a minute turned into a time is off by far less
+
+
+def _vitals_that_matter(
+    infusion: Infusion, increases: list[Decimal], end: Decimal | None, stop: datetime
+) -> list[Decimal]:
+    """The readings (minutes) that decide the vitals schedule, as
+    ``infusion_day.vitals_readings_that_matter`` states them, looked up through the
+    (infusion, kind, at) index in one query: the first reading at or after each window's
+    start, and the first and last reading of each hour-long stretch from the start to
+    ``stop``. Rows read grow with the hours and the rate increases, not with the readings
+    (a long day has thousands)."""
+    start = infusion.started_at
+    lows = infusion_day.vitals_window_starts(increases, end)
+    lookups: list[tuple[str, datetime, datetime, datetime]] = []  # (order, from, before, until)
+    for low in lows:
+        lookups.append(("ASC", _moment(start, low) - _MARGIN, datetime.max, datetime.max))
+    # stretches no longer than the steady interval (whole microseconds, rounded down)
+    width = timedelta(microseconds=int(infusion_day.steady_every_min() * 60_000_000))
+    lo = start
+    while lo <= stop:
+        lookups += [("ASC", lo, lo + width, stop), ("DESC", lo, lo + width, stop)]
+        lo += width
+    found: list[datetime | None] = []
+    for n in range(0, len(lookups), LOOKUPS_PER_QUERY):
+        found += _first_times(infusion, lookups[n : n + LOOKUPS_PER_QUERY])
+    keep = {minutes_since_start(infusion, at) for at in found if at is not None}
+    for low, at in zip(lows, found, strict=False):
+        if at is not None and minutes_since_start(infusion, at) < low:
+            # rare: a reading within the margin before the window: read on to the first inside
+            later = (
+                infusion.events.filter(
+                    kind=EventKind.VITALS, corrections__isnull=True, at__gte=at
+                )
+                .order_by("at")
+                .values_list("at", flat=True)
+            )
+            keep.update(_first_minute_from(infusion, later, low))
+    return sorted(keep)
+
+
+def _first_times(
+    infusion: Infusion, lookups: list[tuple[str, datetime, datetime, datetime]]
+) -> list[datetime | None]:
+    """For each (order, from, before, until): the earliest (ASC) or latest (DESC) time of a
+    standing (not withdrawn) vitals entry with from <= at < before and at <= until. One
+    statement of indexed scalar subqueries (the ORM takes longer to build it than the
+    database to answer it)."""
+    from django.db import connection
+
+    ops = connection.ops
+    qn = ops.quote_name
+    table = qn(InfusionEvent._meta.db_table)
+    at, pk, fk = qn("at"), qn("id"), qn("corrects_id")
+    parts: list[str] = []
+    params: list[Any] = []
+    for order, lo, before, until in lookups:
+        parts.append(
+            f"(SELECT e.{at} FROM {table} e WHERE e.{qn('infusion_id')} = %s "
+            f"AND e.{qn('kind')} = %s AND e.{at} >= %s AND e.{at} < %s AND e.{at} <= %s "
+            f"AND NOT EXISTS (SELECT 1 FROM {table} c WHERE c.{fk} = e.{pk}) "
+            f"ORDER BY e.{at} {order} LIMIT 1)"
+        )
+        params += [infusion.pk, EventKind.VITALS.value]
+        params += [ops.adapt_datetimefield_value(_zoned(t, lo)) for t in (lo, before, until)]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(parts), params)
+        row = cursor.fetchone()
+    return [_as_time(value, connection) for value in row]
+
+
+def _zoned(value: datetime, like: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=like.tzinfo or UTC)
+
+
+def _as_time(value: Any, connection: Any) -> datetime | None:
+    """A time read by raw SQL as the ORM reads it (SQLite gives text, PostgreSQL a time)."""
+    from django.utils.dateparse import parse_datetime
+
+    if value is None:
+        return None
+    moment = value if isinstance(value, datetime) else parse_datetime(str(value))
+    if moment is None:
+        raise ValueError(f"not a time: {value!r}")
+    if timezone.is_naive(moment):
+        moment = timezone.make_aware(moment, connection.timezone)
+    return moment
+
+
+def _first_minute_from(
+    infusion: Infusion, times: QuerySet[Any, datetime], low: Decimal
+) -> list[Decimal]:
+    for at in times.iterator(chunk_size=10):
+        minute = minutes_since_start(infusion, at)
+        if minute >= low:
+            return [minute]
+    return []
+
+
+def _moment(start: datetime, minute: Decimal) -> datetime:
+    try:
+        return start + timedelta(minutes=float(minute))
+    except OverflowError:  # beyond any stored time
+        return (datetime.max if minute > 0 else datetime.min + _MARGIN).replace(
+            tzinfo=start.tzinfo
+        )
 
 
 def infused_ml(infusion: Infusion, until: datetime) -> Decimal | None:

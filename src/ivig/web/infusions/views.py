@@ -271,28 +271,26 @@ EVENT_FORMS: dict[str, type[Any]] = {
 def _log_context(request: HttpRequest, infusion: Infusion) -> dict[str, Any]:
     """One page of the log (the newest by default, oldest first within it), which of its
     entries later corrections withdrew, and the latest triage that still stands."""
-    page = pages.page(
-        request, infusion.events.select_related("recorded_by").order_by("at", "pk"), LOG_PAGE,
-        newest_last=True,
-    )
-    events = list(page.object_list)
+    page = _log_page(request, infusion)
+    events = page.object_list
     corrected = set(
         infusion.events.filter(corrects__in=[e.pk for e in events]).values_list(
             "corrects_id", flat=True
         )
     )
-    # the latest triage of a symptom report or of vital signs (both are triaged when recorded)
-    latest_symptom = next(
-        (
-            e
-            for e in infusion.events.filter(
-                kind__in=(EventKind.SYMPTOM, EventKind.VITALS),
-                corrections__isnull=True,
-                data__has_key="triage",
-            ).order_by("-at", "-pk").iterator(chunk_size=20)
-            if e.data.get("triage")
-        ),
-        None,
+    # what each entry shows that the template would otherwise work out entry by entry
+    # (get_kind_display rebuilds its choices and a {% url %} resolves, for every entry)
+    labels = {value: str(label) for value, label in EventKind.choices}
+    correct = _url("infusions:correct", infusion.patient, infusion, event_id=0)
+    head, tail = correct.rsplit("/0/", 1)
+    for event in events:
+        event.kind_label = labels.get(event.kind, event.kind)
+        event.correct_url = f"{head}/{event.pk}/{tail}"
+    # the latest triage of a symptom report or of vital signs (both are triaged when recorded):
+    # the latest of each kind (each read backwards through the (infusion, kind, at) index)
+    latest = [_latest_triaged(infusion, kind) for kind in (EventKind.SYMPTOM, EventKind.VITALS)]
+    latest_symptom = max(
+        (e for e in latest if e is not None), key=lambda e: (e.at, e.pk), default=None
     )
     stop_event = (
         infusion.events.filter(kind=EventKind.STOP, corrections__isnull=True)
@@ -311,6 +309,30 @@ def _log_context(request: HttpRequest, infusion: Infusion) -> dict[str, Any]:
     }
 
 
+def _log_page(request: HttpRequest, infusion: Infusion) -> Any:
+    """The log's page asked for (the newest by default), oldest first within it. A page in
+    the newer half is read backwards from the newest entry (through the (infusion, at, id)
+    index) instead of past an offset of thousands of rows; same entries either way."""
+    in_order = infusion.events.select_related("recorded_by").order_by("at", "pk")
+    page = pages.page(request, in_order, LOG_PAGE, newest_last=True)
+    count = page.paginator.count
+    first, last = page.start_index() - 1, page.end_index()  # entries [first, last) in order
+    if count and count - last < first:
+        newest_first = in_order.order_by("-at", "-pk")[count - last : count - first]
+        page.object_list = list(newest_first)[::-1]
+    else:
+        page.object_list = list(page.object_list)
+    return page
+
+
+def _latest_triaged(infusion: Infusion, kind: str) -> Any:
+    """The latest entry of this kind, not withdrawn, that carries a triage result."""
+    candidates = infusion.events.filter(
+        kind=kind, corrections__isnull=True, data__has_key="triage"
+    ).order_by("-at", "-pk")
+    return next((e for e in candidates.iterator(chunk_size=20) if e.data.get("triage")), None)
+
+
 def _detail_context(
     request: HttpRequest, patient: Patient, infusion: Infusion, **extra: Any
 ) -> dict[str, Any]:
@@ -327,16 +349,18 @@ def _detail_context(
         "plan_day": day,
         "product": snapshot.get("product", {}),
         "rate_form": forms.RateForm(initial={"at": now}),
-        "event_forms": {
-            kind: _with_unit(request, form_class(initial={"at": now}, prefix=kind))
-            for kind, form_class in EVENT_FORMS.items()
-        },
-        "kinds": EventKind,
+        # one link per kind of record: its form is fetched when asked for (htmx swaps it in
+        # place; without JavaScript the link opens a page with just that form)
+        "record_kinds": _record_kinds(),
         "brand_change": None,
         "cost": _infusion_cost(patient, infusion, snapshot),
     }
     context.update(extra)
     return context
+
+
+def _record_kinds() -> list[tuple[str, str]]:
+    return [(kind, str(EventKind(kind).label)) for kind in EVENT_FORMS]
 
 
 def _infusion_cost(patient: Patient, infusion: Infusion, snapshot: dict[str, Any]) -> Any:
@@ -507,7 +531,14 @@ def event_create(
     if kind not in EVENT_FORMS:
         raise Http404("No such kind of entry")
     if request.method != "POST":
-        return redirect("infusions:detail", patient_id=patient.pk, infusion_id=infusion.pk)
+        # the form asked for from the infusion page: the fragment (htmx) or a page with it
+        fresh = _with_unit(
+            request, EVENT_FORMS[kind](initial={"at": forms.now_local()}, prefix=kind)
+        )
+        fresh.fields["at"].widget.attrs["autofocus"] = True  # htmx focuses it once swapped in
+        if _is_htmx(request):
+            return _record_fragment(request, patient, infusion, kind, fresh, saved=False)
+        return _record_page(request, patient, infusion, kind, fresh)
     form = EVENT_FORMS[kind](request.POST, prefix=kind)
     data: dict[str, Any] | None = None
     if form.is_valid():
@@ -515,12 +546,7 @@ def event_create(
     if data is None:
         if _is_htmx(request):
             return _record_fragment(request, patient, infusion, kind, form, saved=False)
-        event_forms = _detail_context(request, patient, infusion)["event_forms"]
-        event_forms[kind] = form
-        context = _detail_context(
-            request, patient, infusion, event_forms=event_forms, open_kind=kind
-        )
-        return render(request, "infusions/infusion_detail.html", context)
+        return _record_page(request, patient, infusion, kind, form)
     at = form.cleaned_data["at"]
     _remember_unit(request, form)
     with transaction.atomic():
@@ -537,8 +563,7 @@ def event_create(
                     },
                 )
     if _is_htmx(request) and kind != EventKind.STOP:
-        fresh = EVENT_FORMS[kind](initial={"at": forms.now_local()}, prefix=kind)
-        return _record_fragment(request, patient, infusion, kind, fresh, saved=True)
+        return _record_fragment(request, patient, infusion, kind, None, saved=True)
     if _is_htmx(request):  # a stop changes the whole page (no more forms, the check-ins)
         messages.success(request, _("Recorded."))
         return HttpResponseClientRedirect(_url("infusions:detail", patient, infusion))
@@ -549,30 +574,55 @@ def event_create(
 
 
 def _record_fragment(
-    request: HttpRequest, patient: Patient, infusion: Infusion, kind: str, form: Any, saved: bool
+    request: HttpRequest,
+    patient: Patient,
+    infusion: Infusion,
+    kind: str,
+    form: Any | None,
+    saved: bool,
 ) -> HttpResponse:
-    """The htmx answer to a record form: the form again (empty after a save, with its errors
-    otherwise) and, after a save, the log's newest page and the latest triage swapped in out of
+    """The htmx answer about a record form: the form (fresh when asked for, with its errors
+    after a refused save) or, after a save, the link that opens it again with "Recorded.", and
+    the log's newest page, the latest triage, the cost and the vitals times swapped in out of
     band, instead of the whole page."""
     context: dict[str, Any] = {
         "patient": patient,
         "infusion": infusion,
         "kind": kind,
+        "label": EventKind(kind).label,
         "form": form,
-        "kinds": EventKind,
-        "open_kind": None if saved else kind,
         "saved": saved,
-        "can": access.permissions_for(request.user, patient),
     }
     if saved:
         context.update(_log_context(request, infusion))
+        context["can"] = access.permissions_for(request.user, patient)
+        context["cost"] = _infusion_cost(patient, infusion, infusion.snapshot)
     return render(request, "infusions/_record_answer.html", context)
 
 
-def _url(name: str, patient: Patient, infusion: Infusion) -> str:
+def _record_page(
+    request: HttpRequest, patient: Patient, infusion: Infusion, kind: str, form: Any
+) -> HttpResponse:
+    """Without JavaScript: a light page with just this form (it posts to the same address,
+    and a refused save comes back here with the errors named)."""
+    return render(
+        request,
+        "infusions/record.html",
+        {
+            "patient": patient,
+            "infusion": infusion,
+            "kind": kind,
+            "label": EventKind(kind).label,
+            "form": form,
+            "plain": True,
+        },
+    )
+
+
+def _url(name: str, patient: Patient, infusion: Infusion, **more: int) -> str:
     from django.urls import reverse
 
-    return reverse(name, kwargs={"patient_id": patient.pk, "infusion_id": infusion.pk})
+    return reverse(name, kwargs={"patient_id": patient.pk, "infusion_id": infusion.pk, **more})
 
 
 def _event_data(
