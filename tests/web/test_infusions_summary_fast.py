@@ -254,3 +254,15 @@ def test_the_drinks_page_reads_two_infusions_and_fifty_drinks_whatever_the_recor
     many, body = queries()
     assert len(many) == len(few)
     assert body.count("100 mL</strong>") == 50  # the newest 50 drinks are listed
+
+
+def test_the_dose_bars_are_the_full_history_without_its_events(world):
+    generate(world, 120, seed=5)
+    full = [
+        (item.infusion.started_at.date(), item.dose_g, item.brand)
+        for item in records.patient_history(world.patient)
+    ]
+    with CaptureQueriesContext(connection) as context:
+        assert records.doses(world.patient) == full
+    assert len(context.captured_queries) == 2
+    assert all("infusionevent" not in q["sql"] for q in context.captured_queries)

@@ -809,6 +809,29 @@ def patient_history(
     return summaries(infusions)
 
 
+def doses(patient: Patient) -> list[tuple[date, Any, str]]:
+    """(date, planned dose in g, brand) of every infusion of the patient, oldest first, as
+    ``summarise`` gives them: the dose bars of the between-courses chart, read from the
+    infusions and their approvals (each snapshot once), none of their events."""
+    infusions = list(
+        Infusion.objects.filter(patient=patient)
+        .order_by("started_at", "pk")
+        .values_list("started_at", "day", "approval_id")
+    )
+    snapshots = dict(
+        Approval.objects.filter(pk__in={a for _t, _d, a in infusions}).values_list("pk", "snapshot")
+    )
+    result = []
+    for started_at, day_number, approval_id in infusions:
+        snapshot = dict(snapshots[approval_id])
+        product = snapshot.get("product") or {}
+        day: dict[str, Any] = next(
+            (d for d in snapshot.get("days", []) if d.get("day") == day_number), {}
+        )
+        result.append((started_at.date(), day.get("dose_g"), str(product.get("brand", ""))))
+    return result
+
+
 @dataclass
 class BrandRecord:
     brand: str

@@ -94,10 +94,7 @@ def chart(
 
     if not troughs and not infections:
         return {}  # nothing to draw: do not read every infusion for the dose bars
-    doses = [
-        (item.infusion.started_at.date(), item.dose_g, item.brand)
-        for item in records.patient_history(patient)
-    ]
+    doses = records.doses(patient)  # every infusion's bar, without reading its events
     dates = (
         [t.taken_on for t in troughs]
         + [d for d, _, _ in doses]
