@@ -197,6 +197,26 @@ def patients_for(user: Any, *, include_archived: bool = False) -> QuerySet[Patie
     return patients if include_archived else patients.filter(archived_at__isnull=True)
 
 
+def patients_with_roles(user: Any) -> tuple[list[Patient], dict[int, str]]:
+    """The active patients the user may see (as ``patients_for``) and the user's role in each
+    of their teams, from one read of the user's memberships."""
+    rows = list(memberships_of(user).order_by().values_list("team_id", "role", "clinical_role"))
+    roles = {team_id: role for team_id, role, _clinical in rows}
+    seeing = [
+        team_id
+        for team_id, role, clinical in rows
+        if role_allows(role, Action.VIEW) or role_allows(clinical or None, Action.VIEW)
+    ]
+    if not seeing:
+        return [], roles
+    patients = list(
+        Patient.objects.filter(team_id__in=seeing, archived_at__isnull=True).select_related(
+            "team"
+        )
+    )
+    return patients, roles
+
+
 def check(user: Any, patient: Patient, action: Action) -> None:
     """Raise Http404 if the user cannot see the patient, PermissionDenied if not allowed."""
     actions = actions_in(user, patient.team_id)

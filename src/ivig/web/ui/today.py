@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Q, Sum
+from django.db.models import Max, Q, Sum
 from django.utils import timezone
 
 from ivig.core.infusion_checks import is_plan_snapshot, planned_steps
@@ -155,8 +155,7 @@ def _days(approval: Approval) -> list[tuple[int, date, str | None]]:
 def build(user: Any, now: datetime | None = None) -> Today:
     now = now or timezone.now()
     today = timezone.localdate(now)
-    roles_by_team = dict(access.memberships_of(user).values_list("team_id", "role"))
-    patients = list(access.patients_for(user))
+    patients, roles_by_team = access.patients_with_roles(user)
     result = Today(roles=set(roles_by_team.values()), patients=len(patients))
     if not patients:
         return result
@@ -220,39 +219,48 @@ def build(user: Any, now: datetime | None = None) -> Today:
     end_of_today = timezone.make_aware(
         datetime.combine(today + timedelta(days=1), datetime.min.time())
     )
-    result.checkins_due = list(
-        CheckIn.objects.filter(
-            patient__in=caring, answers__isnull=True, due_at__lt=end_of_today
+    if caring:  # (a nurse's or prescriber's page reads neither)
+        result.checkins_due = list(
+            CheckIn.objects.filter(
+                patient__in=caring, answers__isnull=True, due_at__lt=end_of_today
+            )
+            .select_related("patient")
+            .order_by("due_at")
         )
-        .select_related("patient")
-        .order_by("due_at")
-    )
-    start_of_today = end_of_today - timedelta(days=1)
-    totals = dict(
-        HydrationEntry.objects.filter(
-            patient__in=caring,
-            archived_at__isnull=True,
-            at__gte=start_of_today,
-            at__lt=end_of_today,
+        start_of_today = end_of_today - timedelta(days=1)
+        totals = dict(
+            HydrationEntry.objects.filter(
+                patient__in=caring,
+                archived_at__isnull=True,
+                at__gte=start_of_today,
+                at__lt=end_of_today,
+            )
+            .values_list("patient_id")
+            .annotate(total=Sum("volume_ml"))
+            .values_list("patient_id", "total")
         )
-        .values_list("patient_id")
-        .annotate(total=Sum("volume_ml"))
-        .values_list("patient_id", "total")
-    )
-    result.drinks = [(p, totals.get(p.pk) or Decimal(0)) for p in caring]
+        result.drinks = [(p, totals.get(p.pk) or Decimal(0)) for p in caring]
 
     # Pump plans to enter: an approved prescription with no pump plan saved after it.
+    newest_pump = (
+        dict(
+            PlanVersion.objects.filter(
+                patient__in=nursing, kind=PlanKind.PUMP, archived_at__isnull=True
+            )
+            .order_by()
+            .values_list("patient_id")
+            .annotate(newest=Max("created_at"))
+            .values_list("patient_id", "newest")
+        )
+        if nursing
+        else {}
+    )  # one read for every patient, not one per patient
     for patient in nursing:
         approval = approvals.get(patient.pk)
         if approval is None:
             continue
-        has_pump = PlanVersion.objects.filter(
-            patient=patient,
-            kind=PlanKind.PUMP,
-            archived_at__isnull=True,
-            created_at__gte=approval.approved_at,
-        ).exists()
-        if not has_pump:
+        pump_at = newest_pump.get(patient.pk)
+        if pump_at is None or pump_at < approval.approved_at:
             result.pump_plans_to_enter.append(approval.plan_version)
 
     if prescribing:
