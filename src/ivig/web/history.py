@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, overload
 
-from django.db import models
+from django.db import connection, models
 from django.utils.translation import gettext as _
 
 from ivig.web.patients.models import condition_words, format_decimal
@@ -150,7 +151,7 @@ def _change(model: Any, name: str, attname: str, record: Any, previous: Any, use
     )
 
 
-def _entry(record: Any, previous: Any, users: dict[int, str]) -> Entry:
+def _entry(record: Any, previous: Any, users: dict[int, str], instance: Any = None) -> Entry:
     model = record.instance_type
     changes = [
         _change(model, name, attname, record, previous, users)
@@ -161,74 +162,162 @@ def _entry(record: Any, previous: Any, users: dict[int, str]) -> Entry:
     return Entry(
         when=record.history_date,
         who=str(who) if who is not None else _("the system"),
-        what=f"{str(model._meta.verbose_name).capitalize()}: {record.instance}",
+        what=f"{str(model._meta.verbose_name).capitalize()}: "
+        f"{instance if instance is not None else record.instance}",
         action=kind,
         created=record.history_type == "+",
         changes=changes,
     )
 
 
-class Entries(Sequence[Entry]):
-    """Entries newest first, each diffed against the previous version of the same object.
-    Which versions show is decided for all of them (a cheap comparison); the words are made
-    only for the entries a page asks for, so a long history costs little per page."""
+def _user_fields(model: type[models.Model]) -> list[str]:
+    """attnames of the model's links to a person (shown by name in a change)."""
+    return [
+        f.attname
+        for f in _fields(model)
+        if isinstance(f, models.ForeignKey)
+        and f.related_model is not None
+        and f.related_model._meta.label == "accounts.User"  # type: ignore[union-attr]
+    ]
 
-    def __init__(self, groups: Iterable[Iterable[Any]], users: dict[int, str]) -> None:
-        self.users = users
-        shown: list[tuple[Any, Any]] = []
-        for group in groups:
-            last: dict[Any, Any] = {}
-            for record in sorted(group, key=lambda r: (r.history_date, r.history_id)):
-                previous = last.get(record.id)
-                last[record.id] = record
-                if record.history_type == "~" and not _changed_fields(
-                    record.instance_type, record, previous
-                ):
-                    continue  # saved without any visible change
-                shown.append((record, previous))
-        shown.sort(key=lambda pair: pair[0].history_date, reverse=True)
-        self._shown = shown
+
+# The FK an entry's title reads (Approval's title names its plan version): fetched once per page.
+_TITLE_RELATIONS = {"plans.Approval": ["plan_version"]}
+
+
+@functools.cache
+def _union_sql(sources: tuple[tuple[type[models.Model], str], ...], vendor: str) -> str:
+    """The keys (source, history_id, history_date, previous_id) of every source's entries."""
+    return " UNION ALL ".join(
+        f"SELECT {n} AS source, * FROM ({_visible_sql(model, where)}) AS s{n}"
+        for n, (model, where) in enumerate(sources)
+    )
+
+
+def _visible_sql(model: type[models.Model], where: str) -> str:
+    """SQL for the keys (history_id, history_date, previous_id) of ``model``'s historical
+    records matching ``where`` that show as an entry: each record is compared with the previous
+    version of the same object (by date, then history id) among those records — the same
+    pairs and the same "saved without any visible change" rule as ``_changed_fields``.
+
+    A change ("~") without a previous version shows the fields that are set; every source
+    model has a required link (see tests/web/test_history_paging.py), so it always shows."""
+    q = connection.ops.quote_name
+    differs = "IS NOT" if connection.vendor == "sqlite" else "IS DISTINCT FROM"
+    columns = [q(f.column) for f in _fields(model)]
+    table = q(model.history.model._meta.db_table)  # type: ignore[attr-defined]
+    befores = ", ".join(f"LAG({c}) OVER w AS {q(f'before_{n}')}" for n, c in enumerate(columns))
+    changed = " OR ".join(f"{c} {differs} {q(f'before_{n}')}" for n, c in enumerate(columns))
+    return (
+        "SELECT history_id, history_date, previous_id FROM ("
+        f"SELECT history_id, history_date, history_type, {', '.join(columns)}, "
+        f"LAG(history_id) OVER w AS previous_id, {befores} FROM {table} WHERE {where} "
+        "WINDOW w AS (PARTITION BY id ORDER BY history_date, history_id)"
+        f") AS versions WHERE history_type <> '~' OR previous_id IS NULL OR {changed}"
+    )
+
+
+class Entries(Sequence[Entry]):
+    """A patient's entries newest first, each diffed against the previous version of the same
+    object. Which records show, their order and their count are computed in SQL; a page reads
+    only its own records and their previous versions (one query per kind of record), so a
+    long history costs no more per page than a short one."""
+
+    def __init__(self, sources: list[tuple[type[models.Model], str]], key: Any) -> None:
+        """``sources``: (model, SQL condition on its historical records with one ``%s``,
+        filled with ``key``), in the order that breaks ties on the date."""
+        self.models = [model for model, _where in sources]
+        self._sql = _union_sql(tuple(sources), connection.vendor)
+        self._params = [key] * len(sources)
+        self._count: int | None = None
 
     def __len__(self) -> int:
-        return len(self._shown)
+        if self._count is None:
+            with connection.cursor() as cursor:
+                cursor.execute(f"SELECT COUNT(*) FROM ({self._sql}) AS keys", self._params)
+                self._count = int(cursor.fetchone()[0])
+        return self._count
 
     @overload
     def __getitem__(self, index: int) -> Entry: ...
     @overload
     def __getitem__(self, index: slice) -> list[Entry]: ...
     def __getitem__(self, index: int | slice) -> Entry | list[Entry]:
-        if isinstance(index, slice):
-            return [_entry(r, p, self.users) for r, p in self._shown[index]]
-        record, previous = self._shown[index]
-        return _entry(record, previous, self.users)
+        if isinstance(index, int):
+            if index < 0:
+                index += len(self)
+            if not 0 <= index < len(self):
+                raise IndexError(index)
+            return self[index : index + 1][0]
+        start, stop, step = index.indices(len(self))
+        if step != 1:
+            return [self[i] for i in range(start, stop, step)]
+        if stop <= start:
+            return []
+        # Ties on the date keep the order of the full computation: by source, then history id.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT source, history_id, previous_id FROM ({self._sql}) AS keys "
+                "ORDER BY history_date DESC, source, history_id LIMIT %s OFFSET %s",
+                [*self._params, stop - start, start],
+            )
+            return self._load(cursor.fetchall())
 
+    def _load(self, keys: list[tuple[int, int, int | None]]) -> list[Entry]:
+        from ivig.web.accounts.models import User
 
-def entries(records: Iterable[Any], users: dict[int, str]) -> list[Entry]:
-    """Turn historical records of one model (any order) into entries, newest first."""
-    return list(Entries([records], users))
+        wanted: dict[int, set[int]] = {}
+        for source, history_id, previous_id in keys:
+            ids = wanted.setdefault(source, set())
+            ids.add(history_id)
+            if previous_id is not None:
+                ids.add(previous_id)
+        shown = {(source, history_id) for source, history_id, _p in keys}
+        records: dict[tuple[int, int], Any] = {}
+        instances: dict[tuple[int, int], Any] = {}
+        user_ids: set[int] = set()
+        for source, ids in wanted.items():
+            model = self.models[source]
+            user_fields = _user_fields(model)
+            history: Any = model.history  # type: ignore[attr-defined]
+            rows = history.filter(history_id__in=ids).select_related("history_user")
+            for row in rows:
+                records[source, row.history_id] = row
+                user_ids.update(
+                    value for attname in user_fields if (value := getattr(row, attname)) is not None
+                )
+                if (source, row.history_id) in shown:
+                    instances[source, row.history_id] = row.instance
+            relations = _TITLE_RELATIONS.get(model._meta.label, [])
+            if relations:
+                models.prefetch_related_objects(
+                    [i for (s, _h), i in instances.items() if s == source], *relations
+                )
+        users = {u.pk: str(u) for u in User.objects.filter(pk__in=user_ids)} if user_ids else {}
+        return [
+            _entry(
+                records[source, history_id],
+                records.get((source, previous_id)) if previous_id is not None else None,
+                users,
+                instances[source, history_id],
+            )
+            for source, history_id, previous_id in keys
+        ]
 
 
 def patient_history(patient: Any) -> Entries:
     """Every change to the patient, its measurements, plan versions and approvals, newest first."""
-    from ivig.web.accounts.models import User
     from ivig.web.patients.models import Measurement, Patient
     from ivig.web.plans.models import Approval, PlanVersion
 
-    sources = [
-        Patient.history.filter(id=patient.pk),
-        Measurement.history.filter(patient_id=patient.pk),
-        PlanVersion.history.filter(patient_id=patient.pk),
-        Approval.history.filter(
-            plan_version_id__in=PlanVersion.objects.filter(patient=patient).values("pk")
-        ),
-    ]
-    records = [list(source.select_related("history_user")) for source in sources]
-    user_ids = {
-        getattr(r, attname)
-        for group in records
-        for r in group
-        for attname in ("created_by_id", "recorded_by_id", "author_id", "approved_by_id")
-        if getattr(r, attname, None) is not None
-    }
-    users = {u.pk: str(u) for u in User.objects.filter(pk__in=user_ids)}
-    return Entries(records, users)
+    q = connection.ops.quote_name
+    plan_versions = f"SELECT id FROM {q(PlanVersion._meta.db_table)} WHERE patient_id = %s"
+    return Entries(
+        [
+            (Patient, "id = %s"),
+            (Measurement, "patient_id = %s"),
+            (PlanVersion, "patient_id = %s"),
+            (Approval, f"plan_version_id IN ({plan_versions})"),
+        ],
+        patient.pk,
+    )
