@@ -4,6 +4,7 @@ every historical record read, diffed in Python) shows on that page."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -11,8 +12,10 @@ from typing import Any
 import pytest
 from django.db import connection
 from django.db.models.signals import post_init
+from django.template import Context, Template
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import translation
 
 from ivig.web.accounts.models import User
 from ivig.web.history import Entry, _changed_fields, _entry, _fields, patient_history
@@ -158,3 +161,45 @@ def test_a_page_reads_only_its_records_whatever_the_history_length(client, world
         assert queries <= small_queries
         assert built <= 2 * HISTORY_PAGE  # the page's records and their previous versions
     assert small_built <= 2 * 4
+
+
+# The entry as the page's template wrote it before it was built in Python (history.Entry.html).
+OLD_ENTRY = """{% load i18n words %}{% for entry in entries %}
+<article class="history-entry">
+  <p><strong>{{ entry.what }}</strong> – {{ entry.action }}<br>
+  <span class="muted">{{ entry.when|when }} · {{ entry.who }}</span></p>
+  {% if entry.changes %}
+  <ul>
+    {% for change in entry.changes %}
+    {% if change.parts %}
+    <li><details{% if not change.collapsed %} open{% endif %}><summary>{% blocktranslate count counter=change.parts|length with field=change.field %}{{ field }}: {{ counter }} item{% plural %}{{ field }}: {{ counter }} items{% endblocktranslate %}</summary>
+      <ul class="history-parts" translate="no">{% for part in change.parts %}<li>{{ part.path }}: {% if not entry.created %}<span class="before">{{ part.before }}</span> → {% endif %}{{ part.after }}</li>{% endfor %}</ul></details></li>
+    {% else %}
+    <li>{{ change.field }}: {% if not entry.created %}<span class="before">{{ change.before }}</span> → {% endif %}{{ change.after }}</li>
+    {% endif %}
+    {% endfor %}
+  </ul>
+  {% endif %}
+</article>
+{% endfor %}"""  # noqa: E501
+
+
+def _squeeze(html: str) -> str:
+    return re.sub(r"\s*\n\s*", "", html)
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_an_entry_reads_as_the_template_wrote_it(world, build, language):
+    grow(world, build, measurements=30)
+    world.patient.name = "Ana <b>&</b>"  # escaped, never markup
+    world.patient.save()
+    expected = reference(world.patient)
+    with translation.override(language):
+        entries = patient_history(world.patient)[: len(expected)]
+        old = Template(OLD_ENTRY).render(Context({"entries": entries}))
+        new = "".join(entry.html() for entry in entries)
+    assert any(change.parts for entry in entries for change in entry.changes)
+    assert any(entry.created for entry in entries) and not all(e.created for e in entries)
+    assert "Ana &lt;b&gt;&amp;&lt;/b&gt;" in new
+    assert ("elemento" in new) == (language == "es")
+    assert _squeeze(new) == _squeeze(old)
