@@ -141,6 +141,12 @@ class Entry:
 
 
 @functools.cache
+def _historical(model: type[models.Model]) -> Any:
+    """The historical records' manager (simple-history's ``model.history`` builds one a call)."""
+    return model.history.model._default_manager  # type: ignore[attr-defined]
+
+
+@functools.cache
 def _label(model: type[models.Model], name: str, language: str | None) -> str:
     """A field's name in words, in ``language`` (the active one; fixed for the process)."""
     return str(model._meta.get_field(name).verbose_name).capitalize()  # type: ignore[union-attr]
@@ -153,14 +159,16 @@ def _choices(model: type[models.Model], name: str, language: str | None) -> dict
     return {value: str(words) for value, words in model_field.flatchoices}
 
 
-def _display(model: type[models.Model], name: str, value: Any, users: dict[int, str]) -> str:
+def _display(
+    model: type[models.Model], name: str, value: Any, users: dict[int, str], language: str | None
+) -> str:
     if value is None or value == "" or value == []:
         return "—"
     model_field: Any = model._meta.get_field(name)
     if name == "conditions" and isinstance(value, list):
         return ", ".join(condition_words(str(code)) for code in value)
     if getattr(model_field, "choices", None):
-        return _choices(model, name, get_language()).get(value, str(value))
+        return _choices(model, name, language).get(value, str(value))
     if isinstance(model_field, models.ForeignKey):
         related: Any = model_field.related_model
         if related is not None and related._meta.label == "accounts.User":
@@ -193,8 +201,10 @@ def _changed_fields(model: type[models.Model], record: Any, previous: Any) -> li
     return shown
 
 
-def _change(model: Any, name: str, attname: str, record: Any, previous: Any, users: Any) -> Change:
-    label = _label(model, name, get_language())
+def _change(
+    model: Any, name: str, attname: str, record: Any, previous: Any, users: Any, language: Any
+) -> Change:
+    label = _label(model, name, language)
     before_value = getattr(previous, attname) if previous is not None else None
     after_value = getattr(record, attname)
     if name != "conditions" and (
@@ -203,18 +213,22 @@ def _change(model: Any, name: str, attname: str, record: Any, previous: Any, use
         return Change(field=label, before="", after="", parts=json_parts(before_value, after_value))
     return Change(
         field=label,
-        before=_display(model, name, before_value, users) if previous is not None else "—",
-        after=_display(model, name, after_value, users),
+        before=(
+            _display(model, name, before_value, users, language) if previous is not None else "—"
+        ),
+        after=_display(model, name, after_value, users, language),
     )
 
 
 def _entry(record: Any, previous: Any, users: dict[int, str], instance: Any = None) -> Entry:
     model = record.instance_type
+    language = get_language()
     changes = [
-        _change(model, name, attname, record, previous, users)
+        _change(model, name, attname, record, previous, users, language)
         for name, attname in _changed_fields(model, record, previous)
     ]
-    kind = {"+": _("created"), "~": _("changed"), "-": _("deleted")}[record.history_type]
+    change = record.history_type
+    kind = _("created") if change == "+" else _("changed") if change == "~" else _("deleted")
     who = record.history_user
     return Entry(
         when=record.history_date,
@@ -287,8 +301,32 @@ class Entries(Sequence[Entry]):
         self._sql = _union_sql(tuple(sources), connection.vendor)
         self._params = [key] * len(sources)
         self._count: int | None = None
+        self._read: tuple[int, list[tuple[int, int, int | None]]] | None = None  # (start, keys)
+        self._expected: tuple[int, int] | None = None
+
+    def expect(self, start: int, stop: int) -> None:
+        """The slice a page is about to ask for: its keys are then read with the count, in one
+        query (a hint only: any other slice is read on its own)."""
+        self._expected = (start, stop)
+
+    def _keys(self, start: int, stop: int) -> list[tuple[int, int, int | None, int]]:
+        """(source, history_id, previous_id, count of all entries) from ``start`` to ``stop``.
+        Ties on the date keep the order of the full computation: by source, then history id."""
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT source, history_id, previous_id, COUNT(*) OVER () "
+                f"FROM ({self._sql}) AS keys "
+                "ORDER BY history_date DESC, source, history_id LIMIT %s OFFSET %s",
+                [*self._params, stop - start, start],
+            )
+            return cursor.fetchall()
 
     def __len__(self) -> int:
+        if self._count is None and self._expected is not None:
+            start, stop = self._expected
+            if stop > start and (rows := self._keys(start, stop)):
+                self._count = int(rows[0][3])
+                self._read = (start, [row[:3] for row in rows])
         if self._count is None:
             with connection.cursor() as cursor:
                 cursor.execute(f"SELECT COUNT(*) FROM ({self._sql}) AS keys", self._params)
@@ -311,14 +349,11 @@ class Entries(Sequence[Entry]):
             return [self[i] for i in range(start, stop, step)]
         if stop <= start:
             return []
-        # Ties on the date keep the order of the full computation: by source, then history id.
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT source, history_id, previous_id FROM ({self._sql}) AS keys "
-                "ORDER BY history_date DESC, source, history_id LIMIT %s OFFSET %s",
-                [*self._params, stop - start, start],
-            )
-            return self._load(cursor.fetchall())
+        if self._read is not None:
+            first, keys = self._read
+            if first <= start and stop <= first + len(keys):
+                return self._load(keys[start - first : stop - first])
+        return self._load([row[:3] for row in self._keys(start, stop)])
 
     def _load(self, keys: list[tuple[int, int, int | None]]) -> list[Entry]:
         wanted: dict[int, set[int]] = {}
@@ -335,9 +370,11 @@ class Entries(Sequence[Entry]):
             model = self.models[source]
             people = _user_fields(model)
             relations = _TITLE_RELATIONS.get(model._meta.label, [])
-            history: Any = model.history  # type: ignore[attr-defined]
-            rows = history.filter(history_id__in=ids).select_related(
-                "history_user", *(name for name, _a in people), *relations
+            rows = (
+                _historical(model)
+                .filter(history_id__in=ids)
+                .order_by()
+                .select_related("history_user", *(name for name, _a in people), *relations)
             )
             for row in rows:
                 records[source, row.history_id] = row

@@ -248,9 +248,7 @@ def measurement_archive(request: HttpRequest, patient_id: int, measurement_id: i
     patient = access.get_patient_for_user(
         request.user, patient_id, action=Action.RECORD_MEASUREMENT
     )
-    measurement = get_object_or_404(
-        patient.measurements.active(), pk=measurement_id
-    )
+    measurement = get_object_or_404(patient.measurements.active(), pk=measurement_id)
     if request.method == "POST":
         measurement.archived_at = timezone.now()
         measurement.save(update_fields=["archived_at"])
@@ -266,7 +264,11 @@ def measurement_archive(request: HttpRequest, patient_id: int, measurement_id: i
 @login_required
 def patient_history_view(request: HttpRequest, patient_id: int) -> HttpResponse:
     patient = access.get_patient_for_user(request.user, patient_id)
-    page = pages.page(request, patient_history(patient), HISTORY_PAGE)
+    history = patient_history(patient)
+    number = request.GET.get("page") or "1"
+    if number.isdigit() and int(number) > 0:  # read the page with the count, in one query
+        history.expect((int(number) - 1) * HISTORY_PAGE, int(number) * HISTORY_PAGE)
+    page = pages.page(request, history, HISTORY_PAGE)
     return render(
         request,
         "patients/patient_history.html",
