@@ -275,16 +275,18 @@ def _visible_sql(model: type[models.Model], where: str) -> str:
     model has a required link (see tests/web/test_history_paging.py), so it always shows."""
     q = connection.ops.quote_name
     differs = "IS NOT" if connection.vendor == "sqlite" else "IS DISTINCT FROM"
-    columns = [q(f.column) for f in _fields(model)]
     table = q(model.history.model._meta.db_table)  # type: ignore[attr-defined]
-    befores = ", ".join(f"LAG({c}) OVER w AS {q(f'before_{n}')}" for n, c in enumerate(columns))
-    changed = " OR ".join(f"{c} {differs} {q(f'before_{n}')}" for n, c in enumerate(columns))
+    changed = " OR ".join(
+        f"later.{q(f.column)} {differs} earlier.{q(f.column)}" for f in _fields(model)
+    )
+    # Only a change ("~") is compared, field by field, with the version before it.
     return (
         "SELECT history_id, history_date, previous_id FROM ("
-        f"SELECT history_id, history_date, history_type, {', '.join(columns)}, "
-        f"LAG(history_id) OVER w AS previous_id, {befores} FROM {table} WHERE {where} "
-        "WINDOW w AS (PARTITION BY id ORDER BY history_date, history_id)"
-        f") AS versions WHERE history_type <> '~' OR previous_id IS NULL OR {changed}"
+        "SELECT history_id, history_date, history_type, LAG(history_id) OVER ("
+        f"PARTITION BY id ORDER BY history_date, history_id) AS previous_id FROM {table} "
+        f"WHERE {where}) AS versions WHERE history_type <> '~' OR previous_id IS NULL OR EXISTS ("
+        f"SELECT 1 FROM {table} AS later, {table} AS earlier WHERE later.history_id = versions.history_id "
+        f"AND earlier.history_id = versions.previous_id AND ({changed}))"
     )
 
 
