@@ -7,13 +7,13 @@ import functools
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
+from html import escape  # what Django's escape does, without marking each piece safe
 from typing import Any, overload
 
 from django.db import connection, models
-from django.utils.formats import localize
-from django.utils.html import escape
+from django.utils import formats, timezone
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
@@ -105,7 +105,7 @@ class Entry:
         about a microsecond a node (an approval's snapshot alone has about a hundred items)."""
         out = [
             f'<article class="history-entry">\n<p><strong>{escape(self.what)}</strong> – '
-            f'{escape(self.action)}<br>\n<span class="muted">{escape(when(self.when))} · '
+            f'{escape(self.action)}<br>\n<span class="muted">{escape(_when(self.when))} · '
             f"{escape(self.who)}</span></p>\n"
         ]
         if self.changes:
@@ -115,7 +115,7 @@ class Entry:
                     count = len(change.parts)
                     summary = ngettext(
                         "%(field)s: %(counter)s item", "%(field)s: %(counter)s items", count
-                    ) % {"field": escape(change.field), "counter": escape(localize(count))}
+                    ) % {"field": escape(change.field), "counter": escape(formats.localize(count))}
                     out.append(
                         f"<li><details{'' if change.collapsed else ' open'}><summary>{summary}"
                         '</summary>\n<ul class="history-parts" translate="no">'
@@ -138,6 +138,19 @@ class Entry:
     def _before(self, value: str) -> str:
         """The old value, struck through, then an arrow; nothing for a new record."""
         return "" if self.created else f'<span class="before">{escape(value)}</span> → '
+
+
+def _when(moment: datetime) -> str:
+    """``words.when`` (the history's dates), each day put in words once per language."""
+    if not timezone.is_aware(moment):
+        return when(moment)
+    local = timezone.localtime(moment)
+    return f"{_day_words(local.date(), get_language())}, {local:%H:%M}"
+
+
+@functools.lru_cache(maxsize=4096)
+def _day_words(day: date, language: str | None) -> str:
+    return formats.date_format(day, "DATE_FORMAT")
 
 
 @functools.cache
@@ -285,7 +298,8 @@ def _visible_sql(model: type[models.Model], where: str) -> str:
         "SELECT history_id, history_date, history_type, LAG(history_id) OVER ("
         f"PARTITION BY id ORDER BY history_date, history_id) AS previous_id FROM {table} "
         f"WHERE {where}) AS versions WHERE history_type <> '~' OR previous_id IS NULL OR EXISTS ("
-        f"SELECT 1 FROM {table} AS later, {table} AS earlier WHERE later.history_id = versions.history_id "
+        f"SELECT 1 FROM {table} AS later, {table} AS earlier "
+        "WHERE later.history_id = versions.history_id "
         f"AND earlier.history_id = versions.previous_id AND ({changed}))"
     )
 
