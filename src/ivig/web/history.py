@@ -335,7 +335,8 @@ class Entries(Sequence[Entry]):
                 "ORDER BY history_date DESC, source, history_id LIMIT %s OFFSET %s",
                 [*self._params, stop - start, start],
             )
-            return cursor.fetchall()
+            rows: list[tuple[int, int, int | None, int]] = cursor.fetchall()
+            return rows
 
     def __len__(self) -> int:
         if self._count is None and self._expected is not None:
