@@ -523,9 +523,7 @@ def _vitals_that_matter(
         if at is not None and minutes_since_start(infusion, at) < low:
             # rare: a reading within the margin before the window: read on to the first inside
             later = (
-                infusion.events.filter(
-                    kind=EventKind.VITALS, corrections__isnull=True, at__gte=at
-                )
+                infusion.events.filter(kind=EventKind.VITALS, corrections__isnull=True, at__gte=at)
                 .order_by("at")
                 .values_list("at", flat=True)
             )
@@ -595,9 +593,7 @@ def _moment(start: datetime, minute: Decimal) -> datetime:
     try:
         return start + timedelta(minutes=float(minute))
     except OverflowError:  # beyond any stored time
-        return (datetime.max if minute > 0 else datetime.min + _MARGIN).replace(
-            tzinfo=start.tzinfo
-        )
+        return (datetime.max if minute > 0 else datetime.min + _MARGIN).replace(tzinfo=start.tzinfo)
 
 
 def infused_ml(infusion: Infusion, until: datetime) -> Decimal | None:
@@ -856,6 +852,9 @@ def brand_records(history: Iterable[InfusionSummary]) -> list[BrandRecord]:
     return list(brands.values())
 
 
+MAX_LISTED = 500  # ids passed as query parameters at most (SQLite allows a few thousand)
+
+
 def brand_summary(patient: Patient) -> list[BrandRecord]:
     """``brand_records`` of every infusion of the patient, aggregated by the database: three
     queries that each answer one row per approved plan (infusions; infusions with a reaction;
@@ -876,19 +875,25 @@ def brand_summary(patient: Patient) -> list[BrandRecord]:
         kind__in=[EventKind.SYMPTOM, EventKind.VITALS],
         data__triage__level__in=REACTION_LEVELS,
     )
-    reacted = dict(
-        reactions.order_by()
-        .values("infusion__approval_id")
-        .annotate(n=Count("infusion_id", distinct=True))
-        .values_list("infusion__approval_id", "n")
+    # the infusions with a reaction (usually a few): read once, then left out of the rates
+    reacted_infusions = dict(
+        reactions.order_by().values_list("infusion_id", "infusion__approval_id").distinct()
     )
+    reacted: dict[int, int] = {}
+    for approval_id in reacted_infusions.values():
+        reacted[approval_id] = reacted.get(approval_id, 0) + 1
     # rates are stored as text with at most three decimals (``fmt(rate, 3)``): exact as numeric
     rate = Cast(
         KeyTextTransform("rate_ml_kg_h", "data"), DecimalField(max_digits=12, decimal_places=3)
     )
+    without = (
+        list(reacted_infusions)
+        if len(reacted_infusions) <= MAX_LISTED
+        else reactions.values("infusion_id")  # a patient who reacts often: asked again
+    )
     tolerated = dict(
         events.filter(kind=EventKind.RATE_CHANGE, data__rate_ml_kg_h__isnull=False)
-        .exclude(infusion_id__in=reactions.values("infusion_id"))
+        .exclude(infusion_id__in=without)
         .order_by()
         .values("infusion__approval_id")
         .annotate(top=Max(rate))
