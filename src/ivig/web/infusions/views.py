@@ -39,6 +39,7 @@ from ivig.web.infusions.models import (
     FluidLimit,
     HydrationEntry,
     Infusion,
+    InfusionEvent,
 )
 from ivig.web.patients.models import Patient
 from ivig.web.plans.approval import start_choices
@@ -273,8 +274,9 @@ def _log_context(request: HttpRequest, infusion: Infusion) -> dict[str, Any]:
     entries later corrections withdrew, and the latest triage that still stands."""
     page = _log_page(request, infusion)
     events = page.object_list
+    # (by the corrects_id index: any correction withdraws, as current_events reads them)
     corrected = set(
-        infusion.events.filter(corrects__in=[e.pk for e in events]).values_list(
+        InfusionEvent.objects.filter(corrects__in=[e.pk for e in events]).values_list(
             "corrects_id", flat=True
         )
     )
@@ -286,6 +288,14 @@ def _log_context(request: HttpRequest, infusion: Infusion) -> dict[str, Any]:
     for event in events:
         event.kind_label = labels.get(event.kind, event.kind)
         event.correct_url = f"{head}/{event.pk}/{tail}"
+        event.withdrawn = event.pk in corrected
+        event.can_withdraw = event.kind != EventKind.CORRECTION and not event.withdrawn
+        data = event.data if isinstance(event.data, dict) else {}
+        event.shown_values = (
+            [v for k, v in data.items() if k not in ("triage", "signs")]
+            if event.kind == EventKind.VITALS
+            else list(data.values())
+        )
     # the latest triage of a symptom report or of vital signs (both are triaged when recorded):
     # the latest of each kind (each read backwards through the (infusion, kind, at) index)
     latest = [_latest_triaged(infusion, kind) for kind in (EventKind.SYMPTOM, EventKind.VITALS)]
