@@ -203,3 +203,21 @@ def test_an_entry_reads_as_the_template_wrote_it(world, build, language):
     assert "Ana &lt;b&gt;&amp;&lt;/b&gt;" in new
     assert ("elemento" in new) == (language == "es")
     assert _squeeze(new) == _squeeze(old)
+
+
+def test_a_page_number_out_of_range_or_not_a_number_shows_the_nearest_page(client, world, build):
+    grow(world, build, measurements=60)
+    expected = reference(world.patient)
+    client.force_login(world.viewer)
+    url = reverse("patients:history", args=[world.patient.pk])
+    last = (len(expected) - 1) // HISTORY_PAGE * HISTORY_PAGE
+    for number, start in (
+        ("999", last),
+        ("abc", 0),
+        ("0", last),
+        ("-2", last),
+        ("2", HISTORY_PAGE),
+    ):
+        response = client.get(url, {"page": number})
+        assert response.status_code == 200
+        assert list(response.context["entries"]) == expected[start : start + HISTORY_PAGE], number
