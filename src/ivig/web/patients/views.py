@@ -27,7 +27,7 @@ from ivig.web.ui import words
 
 PLANS_SHOWN = 5  # newest plan versions listed on the patient page
 MEASUREMENT_PAGE = 10  # weights and heights per page of the patient page
-HISTORY_PAGE = 25  # entries per page of the history of changes
+HISTORY_PAGE = 20  # entries per page of the history of changes
 
 
 @login_required
