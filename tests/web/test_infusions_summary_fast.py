@@ -158,6 +158,8 @@ def test_the_brand_summary_is_the_full_computation_on_a_large_history(world, mon
     full = records.brand_records(records.patient_history(world.patient))
     assert [b.brand for b in full] == ["Privigen", "Gamunex-C"] or len(full) == 2
     assert records.brand_summary(world.patient) == full
+    # with the approvals the page has read (their brands are not asked again)
+    assert records.brand_summary(world.patient, Approval.objects.all()[:2]) == full
     assert any(b.reactions for b in full) and all(b.tolerated_ml_kg_h for b in full)
 
 

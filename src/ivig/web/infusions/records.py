@@ -855,11 +855,18 @@ def brand_records(history: Iterable[InfusionSummary]) -> list[BrandRecord]:
 MAX_LISTED = 500  # ids passed as query parameters at most (SQLite allows a few thousand)
 
 
-def brand_summary(patient: Patient) -> list[BrandRecord]:
-    """``brand_records`` of every infusion of the patient, aggregated by the database: three
-    queries that each answer one row per approved plan (infusions; infusions with a reaction;
-    the highest rate of those without), so the infusions page reads a few rows however long
-    the history is. The same figures as ``brand_records(patient_history(patient))``
+def _brand(snapshot: Any) -> Any:
+    """``snapshot__product__brand`` of an approval already read (None where it is missing)."""
+    product = snapshot.get("product") if isinstance(snapshot, dict) else None
+    return product.get("brand") if isinstance(product, dict) else None
+
+
+def brand_summary(patient: Patient, known: Iterable[Approval] = ()) -> list[BrandRecord]:
+    """``brand_records`` of every infusion of the patient, aggregated by the database: a row
+    per approved plan (infusions; the highest rate of those without a reaction) or per
+    infusion with a reaction, so the infusions page reads a few rows however long
+    the history is (the brands of the ``known`` approvals the caller read are not asked again).
+    The same figures as ``brand_records(patient_history(patient))``
     (tests/web/test_infusions_summary_fast.py)."""
     plans = list(
         Infusion.objects.filter(patient=patient)
@@ -899,11 +906,12 @@ def brand_summary(patient: Patient) -> list[BrandRecord]:
         .annotate(top=Max(rate))
         .values_list("infusion__approval_id", "top")
     )
-    brands = dict(
-        Approval.objects.filter(pk__in=[p["approval_id"] for p in plans]).values_list(
-            "pk", "snapshot__product__brand"
+    brands = {a.pk: _brand(a.snapshot) for a in known}
+    missing = [p["approval_id"] for p in plans if p["approval_id"] not in brands]
+    if missing:
+        brands.update(
+            Approval.objects.filter(pk__in=missing).values_list("pk", "snapshot__product__brand")
         )
-    )
     # brands in the order of their first infusion (by time, then pk, as the history runs)
     firsts = [p["first"] for p in plans]
     tied = {t for t in firsts if firsts.count(t) > 1}
@@ -931,14 +939,23 @@ def brand_summary(patient: Patient) -> list[BrandRecord]:
     return list(result.values())
 
 
-def brand_change(patient: Patient, snapshot: dict[str, Any]) -> str | None:
-    """The brand last infused, when the plan's brand differs from it (start low again)."""
-    last = (
-        Infusion.objects.filter(patient=patient)
-        .order_by("-started_at", "-pk")
-        .values_list("approval__snapshot__product", flat=True)  # not the whole snapshot
-        .first()
-    )
+def brand_change(
+    patient: Patient, snapshot: dict[str, Any], latest: Infusion | bool | None = True
+) -> str | None:
+    """The brand last infused, when the plan's brand differs from it (start low again).
+    ``latest`` is the patient's latest infusion when the caller has read it already (None:
+    there is none); by default it is looked up."""
+    if latest is True:
+        last = (
+            Infusion.objects.filter(patient=patient)
+            .order_by("-started_at", "-pk")
+            .values_list("approval__snapshot__product", flat=True)  # not the whole snapshot
+            .first()
+        )
+    elif isinstance(latest, Infusion):
+        last = latest.snapshot.get("product")
+    else:
+        return None
     if last is None:
         return None
     product = last if isinstance(last, dict) else {}

@@ -131,16 +131,19 @@ def infusion_list(request: HttpRequest, patient_id: int) -> HttpResponse:
         default=default,
         initial={"started_at": forms.now_local(), "day": next_day},
     )
-    change = records.brand_change(patient, shown.snapshot) if shown else None
+    history = records.summaries(page.object_list, approvals)
+    # the first page starts with the latest infusion (or shows there is none)
+    latest = (history[0].infusion if history else None) if page.number == 1 else True
+    change = records.brand_change(patient, shown.snapshot, latest) if shown else None
     return render(
         request,
         "infusions/infusion_list.html",
         {
             "patient": patient,
             "can": access.permissions_for(request.user, patient),
-            "history": records.summaries(page.object_list, approvals),
+            "history": history,
             "page": page,
-            "brands": records.brand_summary(patient),
+            "brands": records.brand_summary(patient, approvals),
             "form": form,
             "approvals": approvals,
             "start_default": default,
