@@ -175,3 +175,59 @@ def test_the_plan_page_says_only_a_prescriber_can_approve(client, world):
     assert "Only a prescriber of this care team can approve" in client.get(url).content.decode()
     client.force_login(world.prescriber)
     assert "Only a prescriber of this care team" not in client.get(url).content.decode()
+
+
+def test_a_pump_plan_saved_before_the_approval_does_not_count(client, world):
+    old_pump = PlanVersion.objects.create(
+        patient=world.patient, kind=PlanKind.PUMP, order_document={}, author=world.nurse
+    )
+    PlanVersion.objects.filter(pk=old_pump.pk).update(
+        created_at=timezone.now() - timedelta(days=60)
+    )
+    approve(world)
+    client.force_login(world.nurse)
+    assert "Pump plans to enter" in client.get("/").content.decode()
+
+
+def test_a_course_to_repeat_hides_while_a_new_prescription_waits(world):
+    past = (timezone.localtime() - timedelta(days=10)).strftime("%Y-%m-%dT08:30")
+    approve(world, start=past)
+    assert [d.patient for d in today.build(world.nurse).repeat_courses] == [world.patient]
+    waiting = PlanVersion.objects.create(
+        patient=world.patient, kind=PlanKind.PRESCRIBED, order_document={}, author=world.nurse
+    )
+    assert today.build(world.nurse).repeat_courses == []
+    waiting.archived_at = timezone.now()  # archived: it no longer waits
+    waiting.save()
+    assert [d.patient for d in today.build(world.nurse).repeat_courses] == [world.patient]
+    PlanVersion.objects.create(  # a pump plan is not a prescription waiting
+        patient=world.patient, kind=PlanKind.PUMP, order_document={}, author=world.nurse
+    )
+    assert [d.patient for d in today.build(world.nurse).repeat_courses] == [world.patient]
+
+
+def test_the_last_pump_setting_skips_corrected_entries_and_a_pause_reads_zero(world):
+    from ivig.web.infusions.models import EventKind, InfusionEvent
+
+    approval = approve(world)
+    start = timezone.now() - timedelta(minutes=50)
+    infusion = Infusion.objects.create(
+        approval=approval, patient=world.patient, day=1, started_at=start,
+        started_by=world.nurse,
+    )
+
+    def event(kind, minutes, data, corrects=None):
+        return InfusionEvent.objects.create(
+            infusion=infusion, kind=kind, at=start + timedelta(minutes=minutes),
+            recorded_by=world.nurse, data=data, corrects=corrects,
+        )
+
+    assert today.last_pump_settings([infusion]) == {}
+    event(EventKind.RATE_CHANGE, 0, {"pump_rate_ml_h": "10.0"})
+    wrong = event(EventKind.RATE_CHANGE, 30, {"pump_rate_ml_h": "99.0"})
+    assert today.last_pump_settings([infusion]) == {infusion.pk: "99.0"}
+    event(EventKind.CORRECTION, 31, {"reason": "typed wrong"}, corrects=wrong)
+    assert today.last_pump_settings([infusion]) == {infusion.pk: "10.0"}
+    assert today.running_infusion(infusion, timezone.now()).last_pump_ml_h == "10.0"
+    event(EventKind.PAUSE, 40, {"reason": "headache"})
+    assert today.last_pump_settings([infusion]) == {infusion.pk: 0}

@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Max, Q, Sum
+from django.db.models import Count, Max, Q, Sum
 from django.utils import timezone
 
 from ivig.core.infusion_checks import is_plan_snapshot, planned_steps
@@ -25,6 +25,7 @@ from ivig.web.infusions.models import (
     EventKind,
     HydrationEntry,
     Infusion,
+    InfusionEvent,
 )
 from ivig.web.patients.models import Patient
 from ivig.web.plans.models import Approval, PlanKind, PlanVersion
@@ -89,9 +90,37 @@ class Today:
         )
 
 
-def running_infusion(infusion: Infusion, now: datetime) -> RunningInfusion:
+PUMP_SETTING_KINDS = (EventKind.RATE_CHANGE, EventKind.PAUSE)
+
+
+def last_pump_settings(infusions: list[Infusion]) -> dict[int, Any]:
+    """The last pump setting (mL/h as recorded, or 0 for a pause) of each infusion that has
+    one, without the events a later correction replaced: one read for all the infusions."""
+    events = list(
+        InfusionEvent.objects.filter(
+            infusion__in=infusions, kind__in=[*PUMP_SETTING_KINDS, EventKind.CORRECTION]
+        )
+        .order_by("infusion_id", "at", "pk")
+        .only("pk", "infusion_id", "kind", "data", "corrects_id")
+    )
+    corrected = {e.corrects_id for e in events if e.corrects_id}
+    out: dict[int, Any] = {}
+    for event in events:
+        if event.pk in corrected:
+            continue
+        if event.kind == EventKind.RATE_CHANGE:
+            out[event.infusion_id] = event.data.get("pump_rate_ml_h")
+        elif event.kind == EventKind.PAUSE:
+            out[event.infusion_id] = 0
+    return out
+
+
+def running_infusion(
+    infusion: Infusion, now: datetime, last_pump: Any = ..., /
+) -> RunningInfusion:
     """Where the approved schedule is now, counted from the recorded start (no arithmetic on
-    doses or rates: the step table's minutes and pump rates as approved)."""
+    doses or rates: the step table's minutes and pump rates as approved). ``last_pump``: the
+    infusion's entry of ``last_pump_settings`` when the caller read it for many at once."""
     snapshot = infusion.snapshot
     steps = planned_steps(snapshot, infusion.day)
     minute = Decimal((now - infusion.started_at).total_seconds()) / 60
@@ -99,12 +128,8 @@ def running_infusion(infusion: Infusion, now: datetime) -> RunningInfusion:
     if current is None and steps and minute >= steps[-1].end_min:
         current = steps[-1]
     following = next((s for s in steps if s.start_min > minute), None)
-    last_pump = None
-    for event in infusion.current_events((EventKind.RATE_CHANGE, EventKind.PAUSE)):
-        if event.kind == EventKind.RATE_CHANGE:
-            last_pump = event.data.get("pump_rate_ml_h")
-        elif event.kind == EventKind.PAUSE:
-            last_pump = 0
+    if last_pump is ...:
+        last_pump = last_pump_settings([infusion]).get(infusion.pk)
     start = infusion.started_at
     return RunningInfusion(
         infusion=infusion,
@@ -175,7 +200,9 @@ def build(user: Any, now: datetime | None = None) -> Today:
         .select_related("approval", "patient")
         .order_by("started_at")
     )
-    result.running = [running_infusion(i, now) for i in running]
+    running_list = list(running)
+    pumps = last_pump_settings(running_list) if running_list else {}
+    result.running = [running_infusion(i, now, pumps.get(i.pk)) for i in running_list]
 
     approvals = _latest_approvals(patients)
     started = set(
@@ -198,13 +225,26 @@ def build(user: Any, now: datetime | None = None) -> Today:
     # Courses to repeat: every day of the latest approved prescription is past and no newer
     # prescription waits (for the roles that enter plans; a viewer only reads).
     planners = [p for p in patients if role(p) != Role.VIEWER]
-    waiting = set(
-        PlanVersion.objects.filter(
-            patient__in=planners, archived_at__isnull=True, approvals__isnull=True
+    # one read of the planners' active versions, grouped by patient and kind: whether a
+    # prescription waits for approval, and when the newest pump plan was saved
+    versions = (
+        list(
+            PlanVersion.objects.filter(patient__in=planners, archived_at__isnull=True)
+            .order_by()
+            .values("patient_id", "kind")
+            .annotate(newest=Max("created_at"), unapproved=Count("pk", filter=Q(approvals=None)))
         )
-        .exclude(kind=PlanKind.PUMP)
-        .values_list("patient_id", flat=True)
+        if planners
+        else []
     )
+    waiting = {
+        row["patient_id"]
+        for row in versions
+        if row["kind"] != PlanKind.PUMP and row["unapproved"]
+    }
+    newest_pump = {
+        row["patient_id"]: row["newest"] for row in versions if row["kind"] == PlanKind.PUMP
+    }
     for patient in planners:
         approval = approvals.get(patient.pk)
         days = _days(approval) if approval is not None else []
@@ -242,19 +282,6 @@ def build(user: Any, now: datetime | None = None) -> Today:
         result.drinks = [(p, totals.get(p.pk) or Decimal(0)) for p in caring]
 
     # Pump plans to enter: an approved prescription with no pump plan saved after it.
-    newest_pump = (
-        dict(
-            PlanVersion.objects.filter(
-                patient__in=nursing, kind=PlanKind.PUMP, archived_at__isnull=True
-            )
-            .order_by()
-            .values_list("patient_id")
-            .annotate(newest=Max("created_at"))
-            .values_list("patient_id", "newest")
-        )
-        if nursing
-        else {}
-    )  # one read for every patient, not one per patient
     for patient in nursing:
         approval = approvals.get(patient.pk)
         if approval is None:
