@@ -196,8 +196,9 @@ def _display(
     return str(value)
 
 
-def _fields(model: type[models.Model]) -> list[Any]:
-    return [f for f in model._meta.concrete_fields if f.name not in _SKIPPED]
+@functools.cache
+def _fields(model: type[models.Model]) -> tuple[Any, ...]:
+    return tuple(f for f in model._meta.concrete_fields if f.name not in _SKIPPED)
 
 
 def _changed_fields(model: type[models.Model], record: Any, previous: Any) -> list[tuple[str, str]]:
@@ -254,6 +255,7 @@ def _entry(record: Any, previous: Any, users: dict[int, str], instance: Any = No
     )
 
 
+@functools.cache
 def _user_fields(model: type[models.Model]) -> list[tuple[str, str]]:
     """(name, attname) of the model's links to a person (shown by name in a change)."""
     return [
