@@ -230,3 +230,24 @@ def test_every_page_of_the_log_shows_the_same_entries_read_either_way(nurse, wor
         assert "<strong>" in body and " Vitals</strong>" in body  # the kind's label
     newest = nurse.get(url(world, infusion)).content.decode()
     assert re.findall(r"(\d+) /min", newest)[-1] == "182"  # 60 + 122: the newest last
+
+
+def test_the_infusion_page_reads_a_fixed_number_of_queries_and_bounded_rows(nurse, world):
+    """20 or 600 entries: the same queries, and every query on the events is bounded (a page,
+    a LIMIT, a count, the withdrawn entries of the page, one kind's latest) - none reads the
+    whole log (the vitals schedule looks its readings up through an index)."""
+    infusion = start(nurse, world, approve(world))
+    add_events(infusion, world.nurse, 20)
+    few = _queries(nurse, url(world, infusion))
+    add_events(infusion, world.nurse, 580)
+    with CaptureQueriesContext(connection) as context:
+        response = nurse.get(url(world, infusion))
+    assert response.status_code == 200 and len(context.captured_queries) == few
+    for query in context.captured_queries:
+        sql = query["sql"]
+        if '"infusions_infusionevent"' in sql and "COUNT(" not in sql:
+            bounded = "LIMIT" in sql or '"corrects_id" IN (' in sql
+            kinds = re.findall(r'"kind" (?:= \'(\w+)\'|IN \(([^)]*)\))', sql)
+            # the pump's and the vials' entries are few; the vitals are what grows
+            few_kinds = kinds and all("vitals" not in "".join(k) for k in kinds)
+            assert bounded or few_kinds, sql

@@ -343,7 +343,13 @@ def _latest_triaged(infusion: Infusion, kind: str) -> Any:
     candidates = infusion.events.filter(
         kind=kind, corrections__isnull=True, data__has_key="triage"
     ).order_by("-at", "-pk")
-    return next((e for e in candidates.iterator(chunk_size=20) if e.data.get("triage")), None)
+    start, size = 0, 4  # a few rows first (the newest has a triage when the form recorded it)
+    while True:
+        batch = list(candidates[start : start + size])
+        found = next((e for e in batch if e.data.get("triage")), None)
+        if found is not None or len(batch) < size:
+            return found
+        start, size = start + size, size * 4
 
 
 def _detail_context(
