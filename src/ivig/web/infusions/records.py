@@ -890,8 +890,9 @@ def brand_summary(patient: Patient, known: Iterable[Approval] = ()) -> list[Bran
     for approval_id in reacted_infusions.values():
         reacted[approval_id] = reacted.get(approval_id, 0) + 1
     # rates are stored as text with at most three decimals (``fmt(rate, 3)``): exact as numeric
+    # (with room for far more digits before the point than any rate has)
     rate = Cast(
-        KeyTextTransform("rate_ml_kg_h", "data"), DecimalField(max_digits=12, decimal_places=3)
+        KeyTextTransform("rate_ml_kg_h", "data"), DecimalField(max_digits=30, decimal_places=3)
     )
     without = (
         list(reacted_infusions)
