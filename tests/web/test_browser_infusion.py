@@ -63,7 +63,9 @@ def test_infusion_day_and_72_hour_checkin(page, live_server, artifacts_dir, buil
     expect(page.get_by_text("Rate change recorded.")).to_be_visible()
 
     # vitals in °F and a vial lot
+    page.wait_for_load_state("networkidle")  # htmx is ready on the page
     page.locator("#record-vitals").get_by_role("link", name="Vitals").click()  # fetched on demand
+    page.wait_for_load_state("networkidle")
     expect(page.locator("#id_vitals-at")).to_be_focused()  # the opened form takes the focus
     page.locator("#id_vitals-temperature_0").fill("99.5 °F")
     page.locator("#id_vitals-heart_rate").fill("112")
@@ -72,7 +74,9 @@ def test_infusion_day_and_72_hour_checkin(page, live_server, artifacts_dir, buil
     # saved by htmx: the form closes to its link (focused), with "Recorded."
     expect(page.locator("#record-vitals").get_by_role("link", name="Vitals")).to_be_focused()
     expect(page.locator("#record-vitals").get_by_role("status")).to_have_text("Recorded.")
+    page.wait_for_load_state("networkidle")  # htmx is ready on the page
     page.locator("#record-vial").get_by_role("link", name="Vial").click()  # fetched on demand
+    page.wait_for_load_state("networkidle")
     page.locator("#id_vial-brand").fill("Privigen")
     page.locator("#id_vial-lot_number").fill("P4455A")
     page.locator("#id_vial-expiry").fill("2030-06-30")
@@ -80,7 +84,9 @@ def test_infusion_day_and_72_hour_checkin(page, live_server, artifacts_dir, buil
     expect(page.get_by_text("P4455A")).to_be_visible()
 
     # stop: the check-ins are planned
+    page.wait_for_load_state("networkidle")  # htmx is ready on the page
     page.locator("#record-stop").get_by_role("link", name="Stop").click()  # fetched on demand
+    page.wait_for_load_state("networkidle")
     page.locator("#id_stop-volume").fill(f"{plan_to_dict(plan)['days'][-1]['volume_ml']} mL")
     page.locator("#id_stop-reason").fill("completed")
     page.locator("#record-stop").get_by_role("button", name="Save").click()
