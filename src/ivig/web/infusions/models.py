@@ -64,6 +64,13 @@ class Infusion(models.Model):
                 name="one_running_infusion_per_patient",
             )
         ]
+        # the latest infusions of a patient, the first of a course and the end of its last day
+        # are found in the index, not by sorting every infusion of a long history
+        indexes = [
+            models.Index(fields=["patient", "started_at"], name="infusion_patient_started"),
+            models.Index(fields=["approval", "started_at"], name="infusion_approval_started"),
+            models.Index(fields=["approval", "day", "ended_at"], name="infusion_approval_day_end"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.patient} – day {self.day} – {self.started_at:%Y-%m-%d}"
@@ -140,13 +147,11 @@ class InfusionEvent(models.Model):
         verbose_name_plural = _("infusion events")
         ordering = ["at", "pk"]
         indexes = [
-            # the summaries read one kind of an infusion's events (rate changes, symptoms)
-            # without walking the thousands of vital signs of a long day
-            models.Index(fields=["infusion", "kind"], name="infusion_event_kind"),
             # the log's pages in time order (the newest read backwards, not past an offset)
             models.Index(fields=["infusion", "at", "id"], name="event_infusion_at"),
             # one kind's entries by time: the vitals schedule's "a reading in this window"
-            # look-ups, the latest triage, the stop (a long day has thousands of vitals)
+            # look-ups, the latest triage, the stop, the summaries' rate changes and symptoms
+            # (a long day has thousands of vitals)
             models.Index(fields=["infusion", "kind", "at"], name="event_infusion_kind_at"),
         ]
 
