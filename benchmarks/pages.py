@@ -64,9 +64,11 @@ def build(sizes: dict[str, int], label: str, team: Any, nurse: Any, prescriber: 
     started 6 hours ago, still running, with `events` events) and `weights` weights."""
     from django.utils import timezone
 
+    from ivig.core.infusion_checks import parse_vitals
     from ivig.core.plan import build_plan
     from ivig.render.plan_json import plan_to_dict
     from ivig.web.infusions.models import EventKind, Infusion, InfusionEvent
+    from ivig.web.infusions.records import run_vitals_triage
     from ivig.web.patients.models import Measurement, MeasurementKind, Patient
     from ivig.web.plans.models import Approval, PlanKind, PlanVersion
 
@@ -126,13 +128,19 @@ def build(sizes: dict[str, int], label: str, team: Any, nurse: Any, prescriber: 
                           data={"reason": "finished"}),
         ]
     running = infusions[-1]
+    # vital signs as the page's form records them: the values, the signs and their triage
+    vitals = parse_vitals({"heart_rate": "98 /min", "temperature": "37.1 °C"})
+    vitals_data = {
+        **vitals.values,
+        "signs": {k: str(v) for k, v in vars(vitals.signs).items() if isinstance(v, Decimal)},
+        "triage": run_vitals_triage(patient, running, vitals.signs, running.started_at, "en"),
+    }
     step = 6 * 3600 / sizes["events"]  # spread over the 6 hours so far
     for i in range(sizes["events"]):
         at = running.started_at + timedelta(seconds=step * i)
         if i % (sizes["events"] // 5):  # five steps up the titration, vitals between them
             events.append(InfusionEvent(infusion=running, kind=EventKind.VITALS, at=at,
-                                        recorded_by=nurse,
-                                        data={"heart_rate": "98 /min", "temperature": "37.1 °C"}))
+                                        recorded_by=nurse, data=vitals_data))
         else:
             step_up = i // (sizes["events"] // 5)
             events.append(InfusionEvent(infusion=running, kind=EventKind.RATE_CHANGE, at=at,

@@ -63,10 +63,11 @@ def test_the_infusion_log_shows_the_newest_page_and_pages_back(nurse, world):
     infusion = start(nurse, world, approve(world))
     add_events(infusion, world.nurse, 120)
     body = nurse.get(url(world, infusion)).content.decode()
-    assert "179 /min" in body and "129 /min" not in body  # newest 50 of 120
-    assert "Page 3 of 3 (120 in all)" in body and 'rel="prev"' in body
+    assert "179 /min" in body and "160 /min" in body  # newest 20 of 120
+    assert "159 /min" not in body
+    assert "Page 6 of 6 (120 in all)" in body and 'rel="prev"' in body
     first = nurse.get(url(world, infusion) + "?page=1").content.decode()
-    assert "60 /min" in first and "109 /min" in first and "110 /min" not in first
+    assert "60 /min" in first and "79 /min" in first and "80 /min" not in first
     # a page that does not exist shows the nearest one, never an error
     assert nurse.get(url(world, infusion) + "?page=zz").status_code == 200
     assert nurse.get(url(world, infusion) + "?page=999").status_code == 200
@@ -215,9 +216,13 @@ def test_every_page_of_the_log_shows_the_same_entries_read_either_way(nurse, wor
     from django.urls import reverse
 
     infusion = start(nurse, world, approve(world))
-    add_events(infusion, world.nurse, 123)  # 3 pages: 50, 50, 23
+    from ivig.web.infusions.views import LOG_PAGE
+
+    total = 6 * LOG_PAGE + 3  # six full pages and a short one
+    add_events(infusion, world.nurse, total)
     in_order = list(infusion.events.order_by("at", "pk"))
-    for number, (first, last) in {1: (0, 50), 2: (50, 100), 3: (100, 123)}.items():
+    bounds = {n + 1: (n * LOG_PAGE, min((n + 1) * LOG_PAGE, total)) for n in range(7)}
+    for number, (first, last) in bounds.items():
         body = nurse.get(url(world, infusion) + f"?page={number}").content.decode()
         shown = re.findall(r"(\d+) /min", body)
         assert shown == [e.data["heart_rate"].split()[0] for e in in_order[first:last]]
@@ -252,3 +257,35 @@ def test_the_infusion_page_reads_a_fixed_number_of_queries_and_bounded_rows(nurs
             # the pump's and the vials' entries are few; the vitals are what grows
             few_kinds = kinds and all("vitals" not in "".join(k) for k in kinds)
             assert bounded or few_kinds, sql
+
+
+def test_the_stored_triage_level_follows_the_data_and_finds_reactions_among_routine_vitals(
+    nurse, world
+):
+    """``triage_level`` is computed by the database from ``data`` (bulk inserts included): the
+    summaries find the vitals that were a reaction without reading the routine ones."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from ivig.web.infusions import records
+
+    infusion = start(nurse, world, approve(world))
+    add_events(infusion, world.nurse, 300)  # routine vitals: no triage at all
+    levels = ["ok", "call_doctor", "emergency", None]
+    InfusionEvent.objects.bulk_create(
+        InfusionEvent(
+            infusion=infusion, kind=EventKind.VITALS, recorded_by=world.nurse,
+            at=infusion.started_at + timedelta(minutes=90 + i),
+            data={"heart_rate": "999 /min", "triage": {"level": level} if level else {}},
+        )
+        for i, level in enumerate(levels)
+    )
+    stored = dict(
+        InfusionEvent.objects.filter(data__heart_rate="999 /min").values_list("at", "triage_level")
+    )
+    assert sorted(stored.values(), key=str) == sorted(levels, key=str)
+    with CaptureQueriesContext(connection) as context:
+        found = records.summary_events([infusion.pk])
+    reactions = [e.data["triage"]["level"] for e in found if e.kind == EventKind.VITALS]
+    assert reactions == ["call_doctor", "emergency"]
+    assert len(context.captured_queries) == 2

@@ -19,6 +19,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
+from django.db.models.fields.json import KT
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -97,12 +98,16 @@ class Infusion(models.Model):
     def current_events(self, kinds: Iterable[str] | None = None) -> list[InfusionEvent]:
         """Events in time order, without the ones a later correction replaced; only events of
         these ``kinds`` when given (a long day has thousands of vitals a caller may not need)."""
-        events_ = self.events.order_by("at", "pk")
         if kinds is None:
-            events_ = events_.select_related("recorded_by")
+            events = list(self.events.select_related("recorded_by").order_by("at", "pk"))
         else:
-            events_ = events_.filter(kind__in=[*kinds, EventKind.CORRECTION])
-        events = list(events_)
+            # sorted here, not by the database: without an ORDER BY the database reads only
+            # these kinds through the (infusion, kind, at) index; with one, SQLite may walk
+            # every event of the day in time order to pick them out
+            events = sorted(
+                self.events.filter(kind__in=[*kinds, EventKind.CORRECTION]).order_by(),
+                key=lambda e: (e.at, e.pk),
+            )
         corrected = {e.corrects_id for e in events if e.corrects_id}
         return [e for e in events if e.pk not in corrected and e.kind != EventKind.CORRECTION]
 
@@ -140,7 +145,16 @@ class InfusionEvent(models.Model):
         related_name="corrections",
         verbose_name=_("corrects"),
     )
-    history = HistoricalRecords()
+    # The triage level stored in ``data`` ("emergency", "call_doctor", ...), computed by the
+    # database from ``data`` itself (always in step, bulk inserts included) and indexed, so
+    # that the reactions of a long day are found without reading its thousands of vitals.
+    triage_level = models.GeneratedField(
+        expression=KT("data__triage__level"),
+        output_field=models.CharField(max_length=20, null=True),
+        db_persist=True,
+        verbose_name=_("triage level"),
+    )
+    history = HistoricalRecords(excluded_fields=["triage_level"])
 
     class Meta:
         verbose_name = _("infusion event")
@@ -153,6 +167,8 @@ class InfusionEvent(models.Model):
             # look-ups, the latest triage, the stop, the summaries' rate changes and symptoms
             # (a long day has thousands of vitals)
             models.Index(fields=["infusion", "kind", "at"], name="event_infusion_kind_at"),
+            # the entries that were a reaction (summaries, the by-brand figures)
+            models.Index(fields=["triage_level", "infusion"], name="event_triage_level"),
         ]
 
     def __str__(self) -> str:

@@ -46,7 +46,8 @@ from ivig.web.plans.approval import start_choices
 from ivig.web.plans.models import Approval
 
 WRITE = Action.RECORD_MEASUREMENT
-LOG_PAGE = 50  # log entries and timeline rows per page
+LOG_PAGE = 20  # log entries per page (the newest first: the page stays light)
+TIMELINE_PAGE = 50  # timeline rows per page
 HISTORY_PAGE = 20  # infusions per page of the history table
 
 
@@ -418,7 +419,7 @@ def infusion_timeline(request: HttpRequest, patient_id: int, infusion_id: int) -
     patient = access.get_patient_for_user(request.user, patient_id)
     infusion = _infusion(patient, infusion_id)
     rows = records.timeline(infusion)
-    page = pages.page(request, rows, LOG_PAGE, newest_last=True)
+    page = pages.page(request, rows, TIMELINE_PAGE, newest_last=True)
     return render(
         request,
         "infusions/timeline.html",
