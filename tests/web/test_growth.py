@@ -289,3 +289,24 @@ def test_the_stored_triage_level_follows_the_data_and_finds_reactions_among_rout
     reactions = [e.data["triage"]["level"] for e in found if e.kind == EventKind.VITALS]
     assert reactions == ["call_doctor", "emergency"]
     assert len(context.captured_queries) == 2
+
+
+def test_the_infusions_page_lists_the_newest_check_ins_oldest_first(nurse, world):
+    """A long history has hundreds of check-ins: the page lists the newest 50 (not the oldest
+    50, which would hide this week's behind last year's), in time order."""
+    from ivig.web.infusions.models import CheckIn
+    from ivig.web.infusions.views import CHECKINS_SHOWN
+
+    infusion = start(nurse, world, approve(world))
+    now = timezone.now()
+    CheckIn.objects.bulk_create(
+        CheckIn(
+            infusion=infusion, patient=world.patient, due_at=now - timedelta(days=70 - i),
+            hours_after_end=Decimal(24), label=f"Call number {i:03d}", focus={}, tiers=[],
+        )
+        for i in range(CHECKINS_SHOWN + 10)
+    )
+    body = nurse.get(f"/patients/{world.patient.pk}/infusions/").content.decode()
+    section = body.split('id="checkins-heading"')[1].split("</section>")[0]
+    shown = re.findall(r"Call number (\d{3})", section)
+    assert shown == [f"{i:03d}" for i in range(10, CHECKINS_SHOWN + 10)]

@@ -48,6 +48,7 @@ from ivig.web.plans.models import Approval
 WRITE = Action.RECORD_MEASUREMENT
 LOG_PAGE = 20  # log entries per page (the newest first: the page stays light)
 TIMELINE_PAGE = 50  # timeline rows per page
+CHECKINS_SHOWN = 50  # the newest check-ins on the infusions page
 HISTORY_PAGE = 20  # infusions per page of the history table
 
 
@@ -149,9 +150,13 @@ def infusion_list(request: HttpRequest, patient_id: int) -> HttpResponse:
             "approvals": approvals,
             "start_default": default,
             "brand_change": change,
-            "checkins": CheckIn.objects.filter(patient=patient)
-            .prefetch_related("answers")
-            .order_by("due_at")[:50],
+            # the newest check-ins (a long history has hundreds), listed oldest first
+            "checkins": sorted(
+                CheckIn.objects.filter(patient=patient)
+                .prefetch_related("answers")
+                .order_by("-due_at", "-pk")[:CHECKINS_SHOWN],
+                key=lambda c: (c.due_at, c.pk),
+            ),
             "overdue": records.overdue_checkins(patient),
             "now": timezone.now(),
             "running": Infusion.objects.filter(patient=patient, ended_at__isnull=True).first(),
