@@ -67,3 +67,36 @@ def test_the_chart_has_one_bar_per_infusion_and_the_reactions(client, world):
     svg = _summary_chart_svg(history)
     assert svg.count("<rect ") == 2 and 'fill="#b3261e"' in svg
     assert _summary_chart_svg([]) == ""
+
+
+def test_a_plan_approved_despite_an_error_shows_the_finding_and_the_reason(client, world):
+    """Issue 8: every printout that shows a plan shows what was approved despite an error."""
+    from ivig.core.plan import build_plan
+    from ivig.render.plan_json import plan_to_dict
+    from ivig.web.plans.models import OVERRIDES_KEY, Approval, PlanKind, PlanVersion
+
+    client.force_login(world.nurse)
+    plain = approve_document(world, builders.document())
+    run_last_day(client, world, plain)
+    document = builders.document()
+    version = PlanVersion.objects.create(
+        patient=world.patient, kind=PlanKind.PRESCRIBED, label="Course", order_document=document,
+        author=world.prescriber,
+    )
+    plan = build_plan(document, today=timezone.localdate())
+    snapshot = {**plan_to_dict(plan), OVERRIDES_KEY: [
+        {"code": "dose_above_regimen", "message": "Dose above the highest cited regimen",
+         "reason": "Refractory ITP, agreed with haematology"},
+    ]}
+    overridden = Approval.objects.create(
+        plan_version=version, snapshot=snapshot, catalogue_version=plan.catalogue.version,
+        approved_by=world.prescriber, language="en",
+    )
+    run_last_day(client, world, overridden)
+    response = client.get(f"/patients/{world.patient.pk}/infusions/summary.pdf")
+    text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(response.content)).pages)
+    text = " ".join(text.split())
+    assert "Plans approved despite error findings" in text
+    assert "Dose above the highest cited regimen" in text
+    assert "Refractory ITP, agreed with haematology" in text
+    assert text.count("Reason given:") == 1  # only the overridden plan

@@ -1225,9 +1225,14 @@ def summary_pdf(request: HttpRequest, patient_id: int) -> HttpResponse:
         }
         for item in history
     ]
+    # every plan of these infusions that a prescriber approved despite an error finding, with
+    # the findings and reasons (issue 8: overrides are on every printout that shows a plan)
+    approvals = {item.infusion.approval_id: item.infusion.approval for item in history}
+    overridden = [approval for approval in approvals.values() if approval.error_overrides]
     context = {
         "patient": patient,
         "rows": rows,
+        "overridden": overridden,
         "brands": records.brand_records(history),
         "start": start,
         "end": end,
