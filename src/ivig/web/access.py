@@ -205,7 +205,7 @@ def patients_with_roles(user: Any) -> tuple[list[Patient], dict[int, str]]:
     seeing = [
         team_id
         for team_id, role, clinical in rows
-        if role_allows(role, Action.VIEW) or role_allows(clinical or None, Action.VIEW)
+        if Action.VIEW in (_actions_of((role, clinical)) or frozenset())
     ]
     if not seeing:
         return [], roles

@@ -108,8 +108,7 @@ class Infusion(models.Model):
                 self.events.filter(kind__in=[*kinds, EventKind.CORRECTION]).order_by(),
                 key=lambda e: (e.at, e.pk),
             )
-        corrected = {e.corrects_id for e in events if e.corrects_id}
-        return [e for e in events if e.pk not in corrected and e.kind != EventKind.CORRECTION]
+        return without_withdrawn(events)
 
 
 class EventKind(models.TextChoices):
@@ -124,6 +123,14 @@ class EventKind(models.TextChoices):
     VIAL = "vial", _("Vial")
     NOTE = "note", _("Note")
     CORRECTION = "correction", _("Correction (withdraws an entry)")
+
+
+def without_withdrawn(events: Iterable[InfusionEvent]) -> list[InfusionEvent]:
+    """The entries among ``events`` that still stand: without the corrections themselves and
+    without the entries one of these corrections withdrew (pass the corrections along)."""
+    events = list(events)
+    corrected = {e.corrects_id for e in events if e.corrects_id}
+    return [e for e in events if e.pk not in corrected and e.kind != EventKind.CORRECTION]
 
 
 class InfusionEvent(models.Model):

@@ -48,6 +48,7 @@ from ivig.web.infusions.models import (
     EventKind,
     Infusion,
     InfusionEvent,
+    without_withdrawn,
 )
 from ivig.web.patients.models import Patient
 from ivig.web.plans.models import Approval
@@ -689,7 +690,7 @@ def summarise(infusion: Infusion, events: list[InfusionEvent] | None = None) -> 
         (d for d in snapshot.get("days", []) if d.get("day") == infusion.day), {}
     )
     if events is None:
-        events = _current(list(summary_events([infusion.pk])))
+        events = without_withdrawn(summary_events([infusion.pk]))
     rates = [e.data for e in events if e.kind == EventKind.RATE_CHANGE]
     lots = [
         "{} {} (exp. {})".format(
@@ -762,7 +763,7 @@ def summaries(
     events: dict[int, list[InfusionEvent]] = {i.pk: [] for i in items}
     for event in summary_events([i.pk for i in items]):
         events[event.infusion_id].append(event)
-    return [summarise(item, _current(events[item.pk])) for item in items]
+    return [summarise(item, without_withdrawn(events[item.pk])) for item in items]
 
 
 # Vital signs count as a reaction at these triage levels (as symptom reports at any level).
@@ -783,9 +784,6 @@ def summary_events(infusion_ids: list[int]) -> list[InfusionEvent]:
     return sorted(events, key=lambda e: (e.at, e.pk))
 
 
-def _current(events: list[InfusionEvent]) -> list[InfusionEvent]:
-    corrected = {e.corrects_id for e in events if e.corrects_id}
-    return [e for e in events if e.pk not in corrected and e.kind != EventKind.CORRECTION]
 
 
 def patient_history(

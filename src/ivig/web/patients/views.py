@@ -138,7 +138,7 @@ def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
     can_record = can[Action.RECORD_MEASUREMENT.value]
     rows = []
     for m in page.object_list:
-        what = f"{m.get_kind_display()}: {m.text}"
+        what = str(m)  # "Weight: 44 lb"
         taken = words.when(m.taken_at)
         rows.append(
             {

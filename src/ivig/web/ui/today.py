@@ -26,6 +26,7 @@ from ivig.web.infusions.models import (
     HydrationEntry,
     Infusion,
     InfusionEvent,
+    without_withdrawn,
 )
 from ivig.web.patients.models import Patient
 from ivig.web.plans.models import Approval, PlanKind, PlanVersion
@@ -103,11 +104,8 @@ def last_pump_settings(infusions: list[Infusion]) -> dict[int, Any]:
         .order_by("infusion_id", "at", "pk")
         .only("pk", "infusion_id", "kind", "data", "corrects_id")
     )
-    corrected = {e.corrects_id for e in events if e.corrects_id}
     out: dict[int, Any] = {}
-    for event in events:
-        if event.pk in corrected:
-            continue
+    for event in without_withdrawn(events):
         if event.kind == EventKind.RATE_CHANGE:
             out[event.infusion_id] = event.data.get("pump_rate_ml_h")
         elif event.kind == EventKind.PAUSE:
