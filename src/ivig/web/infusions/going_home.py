@@ -21,7 +21,7 @@ from ivig.core.units import Kind, minutes, parse
 from ivig.web import access
 from ivig.web.infusions import records
 from ivig.web.infusions.models import Infusion
-from ivig.web.plans.family_views import pdf_response
+from ivig.web.plans.family_views import sheet_pdf_response
 from ivig.web.plans.views import _language
 
 
@@ -106,5 +106,5 @@ def going_home(request: HttpRequest, patient_id: int, infusion_id: int) -> HttpR
         }
         if not context["screen"]:
             html = render_to_string("infusions/going_home.html", context, request=request)
-            return pdf_response(html, f"going-home-{infusion.pk}-{language}.pdf")
+            return sheet_pdf_response(html, f"going-home-{infusion.pk}-{language}.pdf")
         return render(request, "infusions/going_home.html", context)

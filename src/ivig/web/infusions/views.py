@@ -1212,7 +1212,7 @@ def summary_pdf(request: HttpRequest, patient_id: int) -> HttpResponse:
     from django.template.loader import render_to_string
     from django.utils.safestring import mark_safe
 
-    from ivig.web.plans.views import _pdf
+    from ivig.web.pdf import pdf_response
 
     patient = access.get_patient_for_user(request.user, patient_id)
     start = _date_param(request.GET.get("from"))
@@ -1242,4 +1242,4 @@ def summary_pdf(request: HttpRequest, patient_id: int) -> HttpResponse:
         **_summary_family(patient),
     }
     html = render_to_string("infusions/summary_pdf.html", context, request=request)
-    return _pdf(html, f"ivig-summary-{patient.pk}-{start or 'all'}-{end or 'now'}.pdf")
+    return pdf_response(html, f"ivig-summary-{patient.pk}-{start or 'all'}-{end or 'now'}.pdf")

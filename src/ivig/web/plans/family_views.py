@@ -6,7 +6,6 @@ sources and lists them at the end (weak sources marked). Access goes through ``i
 
 from __future__ import annotations
 
-from importlib import resources
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
@@ -17,25 +16,18 @@ from django.utils import timezone, translation
 
 from ivig.core import family
 from ivig.core.plan import Plan
-from ivig.web import access
+from ivig.web import access, pdf
 from ivig.web.accounts.models import CareTeam
 from ivig.web.plans.forms import problem_text
 from ivig.web.plans.views import _language, compute
 
-SHEET_CSS = ("ivig.web.plans", "static/plans/sheet.css")
+# The family sheets' stylesheets, linked in this order by their templates too.
+SHEET_STYLES = ("plans/print-base.css", "plans/sheet.css")
 
 
-def pdf_response(html: str, filename: str) -> HttpResponse:
-    """WeasyPrint PDF of a sheet; the stylesheet is the linked static file, passed directly
-    (the HTML carries no inline style, for the Content-Security-Policy)."""
-    from weasyprint import CSS, HTML  # heavy: import only when a PDF is asked for
-
-    package, path = SHEET_CSS
-    css = resources.files(package).joinpath(path).read_text(encoding="utf-8")
-    pdf = HTML(string=html).write_pdf(stylesheets=[CSS(string=css)])
-    response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+def sheet_pdf_response(html: str, filename: str) -> HttpResponse:
+    """A family sheet (About IVIG, going home, blank chart) as a PDF."""
+    return pdf.pdf_response(html, filename, *SHEET_STYLES)
 
 
 def sheet_context(sections: Any, language: str) -> dict[str, Any]:
@@ -109,5 +101,5 @@ def about_ivig(request: HttpRequest, patient_id: int, version_id: int) -> HttpRe
             context["product"] = plan.product.brand
         if not context["screen"]:
             html = render_to_string("plans/print/about.html", context, request=request)
-            return pdf_response(html, f"about-ivig-{version.pk}-{language}.pdf")
+            return sheet_pdf_response(html, f"about-ivig-{version.pk}-{language}.pdf")
         return render(request, "plans/print/about.html", context)

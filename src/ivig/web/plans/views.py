@@ -17,7 +17,6 @@ from typing import Any, cast
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.contrib.staticfiles import finders
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
@@ -38,6 +37,7 @@ from ivig.web import access
 from ivig.web.access import Action
 from ivig.web.accounts.models import User
 from ivig.web.patients.models import Patient
+from ivig.web.pdf import pdf_response
 from ivig.web.plans.approval import ApprovalRefused, approve, digest, error_findings
 from ivig.web.plans.forms import (
     DEFAULT_PREMED_ROWS,
@@ -783,21 +783,6 @@ def vitals_schedule(plan_dict: dict[str, Any], language: str = "en") -> list[dic
     return out
 
 
-def _pdf(html: str, filename: str, stylesheet: str | None = None) -> HttpResponse:
-    """A PDF of a printout; ``stylesheet`` names a static file (pages carry no inline style)."""
-    from weasyprint import CSS, HTML  # heavy: import only when a PDF is asked for
-
-    sheets = []
-    if stylesheet is not None:
-        path = finders.find(stylesheet)
-        assert isinstance(path, str), stylesheet
-        sheets.append(CSS(filename=path))
-    pdf = HTML(string=html).write_pdf(stylesheets=sheets)
-    response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
-
-
 def _version_for_print(
     request: HttpRequest, patient_id: int, version_id: int
 ) -> tuple[Patient, PlanVersion, str]:
@@ -821,13 +806,15 @@ def plan_pdf(request: HttpRequest, patient_id: int, version_id: int) -> HttpResp
     with translation.override(language):
         context = _print_context(request, patient, version, language)
         html = render_to_string("plans/print/plan.html", context, request=request)
-    return _pdf(html, f"ivig-plan-{version.pk}-{language}.pdf", "plans/print.css")
+    return pdf_response(
+        html, f"ivig-plan-{version.pk}-{language}.pdf", "plans/print-base.css", "plans/print.css"
+    )
 
 
 def blank_chart(request: HttpRequest) -> HttpResponse:
     """The family's paper chart (the seed's), blank, in English or Spanish, A4 or Letter, on one
     page. Open without a login: it holds no patient data (linked from the login page)."""
-    from ivig.web.plans.family_views import pdf_response
+    from ivig.web.plans.family_views import sheet_pdf_response
 
     language = _language(request)
     letter = request.GET.get("paper") == "letter"
@@ -842,5 +829,5 @@ def blank_chart(request: HttpRequest) -> HttpResponse:
             context["screen"] = False
             html = render_to_string("plans/print/blank_chart.html", context, request=request)
             paper = "letter" if letter else "a4"
-            return pdf_response(html, f"ivig-infusion-chart-{language}-{paper}.pdf")
+            return sheet_pdf_response(html, f"ivig-infusion-chart-{language}-{paper}.pdf")
         return render(request, "plans/print/blank_chart.html", context)

@@ -5,10 +5,7 @@ the approved snapshots; these views only choose what to show."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from django.contrib.auth.decorators import login_required
-from django.contrib.staticfiles import finders
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
@@ -16,6 +13,7 @@ from django.utils import timezone, translation
 from django.utils.translation import get_language
 
 from ivig.web import access
+from ivig.web.pdf import pdf_response
 from ivig.web.plans import views as plan_views
 from ivig.web.ui import lots, today
 
@@ -38,22 +36,6 @@ LANGUAGES = ("en", "es")
 def _print_language(request: HttpRequest) -> str:
     wanted = (request.GET.get("lang") or get_language() or "en")[:2].lower()
     return wanted if wanted in LANGUAGES else "en"
-
-
-def _stylesheet(name: str) -> str:
-    path = finders.find(name)
-    assert isinstance(path, str), name
-    return Path(path).read_text(encoding="utf-8")
-
-
-def pdf_response(html: str, filename: str, stylesheet: str) -> HttpResponse:
-    """A PDF of a printout (WeasyPrint), styled by a static stylesheet (no inline style)."""
-    from weasyprint import CSS, HTML  # heavy: import only when a PDF is asked for
-
-    pdf = HTML(string=html).write_pdf(stylesheets=[CSS(string=_stylesheet(stylesheet))])
-    response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
 
 
 @login_required
