@@ -132,9 +132,7 @@ class StartForm(forms.Form):
         ]
         if default is not None and not self.is_bound:
             self.initial.setdefault("approval", default.pk)
-        days = sorted(
-            {int(d["day"]) for c in choices for d in c.approval.snapshot.get("days", [])}
-        )
+        days = sorted({int(d["day"]) for c in choices for d in c.approval.snapshot.get("days", [])})
         self.fields["day"].choices = [(d, str(d)) for d in days or [1]]  # type: ignore[attr-defined]
         self.fields["day"].help_text = _(
             "The next day of the approved plan is chosen for you; its date is the plan's."
@@ -160,9 +158,7 @@ def start_choice_text(choice: Any) -> str:
     course = choice.course
     name = str(version) if str(version.pk) in str(version) else f"{version} #{version.pk}"
     parts = [f"{name} ({version.get_kind_display()})"]
-    parts.append(
-        str(_("approved %(date)s")) % {"date": f"{choice.approval.approved_at:%Y-%m-%d}"}
-    )
+    parts.append(str(_("approved %(date)s")) % {"date": f"{choice.approval.approved_at:%Y-%m-%d}"})
     if course:
         parts.append(
             str(_("%(dose)s: %(grams)s g (%(per_kg)s g/kg) over %(days)s day(s)"))

@@ -448,10 +448,15 @@ class VitalsCheck:
     source: str
 
 
-def vitals_checks(infusion: Infusion, now: datetime | None = None) -> list[VitalsCheck]:
+def vitals_checks(
+    infusion: Infusion,
+    now: datetime | None = None,
+    pump_events: Iterable[InfusionEvent] | None = None,
+) -> list[VitalsCheck]:
     """When vital signs are due for this infusion (``infusion_day.vitals_checkpoints``): before,
     at 15 min, after each rate increase, hourly while steady, at completion and after; each
-    done, due now, missed (a gap) or upcoming."""
+    done, due now, missed (a gap) or upcoming. ``pump_events``: the infusion's standing entries
+    (``current_events``) when the caller has read them already, its pump entries among them."""
     from django.utils.translation import gettext as _
 
     words = {
@@ -464,7 +469,10 @@ def vitals_checks(infusion: Infusion, now: datetime | None = None) -> list[Vital
     }
     increases = []
     last = Decimal(0)
-    for event, minute, rate in pump_changes(infusion.current_events(PUMP_KINDS), infusion):
+    if pump_events is None:
+        pump_events = infusion.current_events(PUMP_KINDS)
+    pumped = [e for e in pump_events if e.kind in PUMP_KINDS]
+    for event, minute, rate in pump_changes(pumped, infusion):
         if event.kind == EventKind.RATE_CHANGE and rate > last and minute > 0:
             increases.append(minute)
         if event.kind != EventKind.PAUSE:
@@ -782,8 +790,6 @@ def summary_events(infusion_ids: list[int]) -> list[InfusionEvent]:
             kind=EventKind.VITALS, triage_level__in=REACTION_LEVELS, infusion__in=infusion_ids
         ).order_by()
     return sorted(events, key=lambda e: (e.at, e.pk))
-
-
 
 
 def patient_history(

@@ -31,7 +31,7 @@ from ivig.core.triage import TriageInputError
 from ivig.web import access, pages
 from ivig.web.access import Action
 from ivig.web.accounts.models import User
-from ivig.web.infusions import forms, records
+from ivig.web.infusions import forms, live_log, records
 from ivig.web.infusions.models import (
     CheckIn,
     DisplayPreference,
@@ -39,7 +39,6 @@ from ivig.web.infusions.models import (
     FluidLimit,
     HydrationEntry,
     Infusion,
-    InfusionEvent,
 )
 from ivig.web.patients.models import Patient
 from ivig.web.plans.approval import start_choices
@@ -89,9 +88,11 @@ def _language() -> str:
 
 
 def _infusion(patient: Patient, infusion_id: int) -> Infusion:
-    return get_object_or_404(
-        Infusion.objects.select_related("approval", "patient"), pk=infusion_id, patient=patient
+    infusion = get_object_or_404(
+        Infusion.objects.select_related("approval"), pk=infusion_id, patient=patient
     )
+    infusion.patient = patient  # the one the access check read (not a second copy)
+    return infusion
 
 
 def _approvals(patient: Patient) -> list[Approval]:
@@ -278,17 +279,13 @@ EVENT_FORMS: dict[str, type[Any]] = {
 }
 
 
-def _log_context(request: HttpRequest, infusion: Infusion) -> dict[str, Any]:
-    """One page of the log (the newest by default, oldest first within it), which of its
-    entries later corrections withdrew, and the latest triage that still stands."""
-    page = _log_page(request, infusion)
-    events = page.object_list
-    # (by the corrects_id index: any correction withdraws, as current_events reads them)
-    corrected = set(
-        InfusionEvent.objects.filter(corrects__in=[e.pk for e in events]).values_list(
-            "corrects_id", flat=True
-        )
-    )
+def _log_context(request: HttpRequest, infusion: Infusion, patient: Patient) -> dict[str, Any]:
+    """One page of the log (the newest by default, oldest first within it) with the entries
+    later corrections withdrew, the latest triage that still stands, the stop entry, when vital
+    signs are due and the cost of the vials recorded. The pump entries and vials are read once
+    for the last three (a long day's thousands of vitals are not)."""
+    page = pages.page(request, live_log.LogEntries(infusion), LOG_PAGE, newest_last=True)
+    events: list[live_log.LogEntry] = list(page.object_list)
     # what each entry shows that the template would otherwise work out entry by entry
     # (get_kind_display rebuilds its choices and a {% url %} resolves, for every entry)
     labels = {value: str(label) for value, label in EventKind.choices}
@@ -297,65 +294,25 @@ def _log_context(request: HttpRequest, infusion: Infusion) -> dict[str, Any]:
     for event in events:
         event.kind_label = labels.get(event.kind, event.kind)
         event.correct_url = f"{head}/{event.pk}/{tail}"
-        event.withdrawn = event.pk in corrected
         event.can_withdraw = event.kind != EventKind.CORRECTION and not event.withdrawn
-        data = event.data if isinstance(event.data, dict) else {}
         event.shown_values = (
-            [v for k, v in data.items() if k not in ("triage", "signs")]
+            [v for k, v in event.data.items() if k not in ("triage", "signs")]
             if event.kind == EventKind.VITALS
-            else list(data.values())
+            else list(event.data.values())
         )
-    # the latest triage of a symptom report or of vital signs (both are triaged when recorded):
-    # the latest of each kind (each read backwards through the (infusion, kind, at) index)
-    latest = [_latest_triaged(infusion, kind) for kind in (EventKind.SYMPTOM, EventKind.VITALS)]
-    latest_symptom = max(
-        (e for e in latest if e is not None), key=lambda e: (e.at, e.pk), default=None
-    )
-    stop_event = (
-        infusion.events.filter(kind=EventKind.STOP, corrections__isnull=True)
-        .order_by("-at", "-pk")
-        .first()
-    )
-    checks = records.vitals_checks(infusion)
+    standing = infusion.current_events((*records.PUMP_KINDS, EventKind.VIAL))
+    stops = [e for e in standing if e.kind == EventKind.STOP]
+    checks = records.vitals_checks(infusion, pump_events=standing)
     return {
         "events": events,
         "page": page,
-        "corrected": corrected,
-        "latest_triage": latest_symptom.data.get("triage") if latest_symptom else None,
-        "stop_event": stop_event,
+        "latest_triage": live_log.latest_triage(infusion),
+        "stop_event": stops[-1] if stops else None,
         "vitals_checks": checks,
+        "vitals_due": [c for c in checks if c.status == "due"],
         "vitals_sources": list(dict.fromkeys(c.source for c in checks)),
+        "cost": _infusion_cost(patient, infusion.snapshot, standing),
     }
-
-
-def _log_page(request: HttpRequest, infusion: Infusion) -> Any:
-    """The log's page asked for (the newest by default), oldest first within it. A page in
-    the newer half is read backwards from the newest entry (through the (infusion, at, id)
-    index) instead of past an offset of thousands of rows; same entries either way."""
-    in_order = infusion.events.select_related("recorded_by").order_by("at", "pk")
-    page = pages.page(request, in_order, LOG_PAGE, newest_last=True)
-    count = page.paginator.count
-    first, last = page.start_index() - 1, page.end_index()  # entries [first, last) in order
-    if count and count - last < first:
-        newest_first = in_order.order_by("-at", "-pk")[count - last : count - first]
-        page.object_list = list(newest_first)[::-1]
-    else:
-        page.object_list = list(page.object_list)
-    return page
-
-
-def _latest_triaged(infusion: Infusion, kind: str) -> Any:
-    """The latest entry of this kind, not withdrawn, that carries a triage result."""
-    candidates = infusion.events.filter(
-        kind=kind, corrections__isnull=True, data__has_key="triage"
-    ).order_by("-at", "-pk")
-    start, size = 0, 4  # a few rows first (the newest has a triage when the form recorded it)
-    while True:
-        batch = list(candidates[start : start + size])
-        found = next((e for e in batch if e.data.get("triage")), None)
-        if found is not None or len(batch) < size:
-            return found
-        start, size = start + size, size * 4
 
 
 def _detail_context(
@@ -370,39 +327,42 @@ def _detail_context(
         "patient": patient,
         "infusion": infusion,
         "can": access.permissions_for(request.user, patient),
-        **_log_context(request, infusion),
+        **_log_context(request, infusion, patient),
         "plan_day": day,
         "product": snapshot.get("product", {}),
         "rate_form": forms.RateForm(initial={"at": now}),
         # one link per kind of record: its form is fetched when asked for (htmx swaps it in
         # place; without JavaScript the link opens a page with just that form)
-        "record_kinds": _record_kinds(),
+        "record_kinds": _record_kinds(patient, infusion),
         "brand_change": None,
-        "cost": _infusion_cost(patient, infusion, snapshot),
     }
     context.update(extra)
     return context
 
 
-def _record_kinds() -> list[tuple[str, str]]:
-    return [(kind, str(EventKind(kind).label)) for kind in EVENT_FORMS]
+def _record_kinds(patient: Patient, infusion: Infusion) -> list[tuple[str, str, str]]:
+    """(kind, label, address of its form) for each kind of record."""
+    form = _url("infusions:event", patient, infusion, kind="vitals")
+    head, tail = form.rsplit("/vitals/", 1)
+    return [(kind, str(EventKind(kind).label), f"{head}/{kind}/{tail}") for kind in EVENT_FORMS]
 
 
-def _infusion_cost(patient: Patient, infusion: Infusion, snapshot: dict[str, Any]) -> Any:
-    """Issue 11: the cost from the vials actually recorded, at the team's own price."""
+def _infusion_cost(patient: Patient, snapshot: dict[str, Any], standing: list[Any]) -> Any:
+    """Issue 11: the cost from the vials actually recorded (``standing``: the entries that
+    still stand, vials and the stop among them), at the team's own price."""
     from decimal import Decimal, InvalidOperation
 
     from ivig.core import family
     from ivig.web.plans.family_views import team_price
 
-    product_id = (snapshot.get("product") or {}).get("id", "")
-    price = team_price(patient.team, product_id)
-    # only the vials and the stop (not the day's thousands of vitals), read once
-    events = infusion.current_events((EventKind.VIAL, EventKind.STOP))
-    vials = [e.data.get("size") for e in events if e.kind == EventKind.VIAL]
+    vials = [e.data.get("size") for e in standing if e.kind == EventKind.VIAL]
     if not vials:
         return None
-    stop: dict[str, Any] = next((e.data for e in events if e.kind == EventKind.STOP), {})
+    product_id = (snapshot.get("product") or {}).get("id", "")
+    price = team_price(patient.team, product_id)
+    stop: dict[str, Any] = next(
+        (e.data for e in reversed(standing) if e.kind == EventKind.STOP), {}
+    )
     try:
         given = Decimal(str(stop["given_g"])) if stop.get("given_g") else None
     except (InvalidOperation, ValueError):
@@ -619,9 +579,8 @@ def _record_fragment(
         "saved": saved,
     }
     if saved:
-        context.update(_log_context(request, infusion))
+        context.update(_log_context(request, infusion, patient))
         context["can"] = access.permissions_for(request.user, patient)
-        context["cost"] = _infusion_cost(patient, infusion, infusion.snapshot)
     return render(request, "infusions/_record_answer.html", context)
 
 
@@ -644,7 +603,7 @@ def _record_page(
     )
 
 
-def _url(name: str, patient: Patient, infusion: Infusion, **more: int) -> str:
+def _url(name: str, patient: Patient, infusion: Infusion, **more: int | str) -> str:
     from django.urls import reverse
 
     return reverse(name, kwargs={"patient_id": patient.pk, "infusion_id": infusion.pk, **more})

@@ -5,15 +5,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('infusions', '0003_temperature_unit_preference'),
+        ("infusions", "0003_temperature_unit_preference"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='infusionevent',
-            index=models.Index(fields=['infusion', 'kind'], name='infusion_event_kind'),
+            model_name="infusionevent",
+            index=models.Index(fields=["infusion", "kind"], name="infusion_event_kind"),
         ),
     ]

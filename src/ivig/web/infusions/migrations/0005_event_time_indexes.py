@@ -5,19 +5,18 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('infusions', '0004_event_kind_index'),
+        ("infusions", "0004_event_kind_index"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='infusionevent',
-            index=models.Index(fields=['infusion', 'at', 'id'], name='event_infusion_at'),
+            model_name="infusionevent",
+            index=models.Index(fields=["infusion", "at", "id"], name="event_infusion_at"),
         ),
         migrations.AddIndex(
-            model_name='infusionevent',
-            index=models.Index(fields=['infusion', 'kind', 'at'], name='event_infusion_kind_at'),
+            model_name="infusionevent",
+            index=models.Index(fields=["infusion", "kind", "at"], name="event_infusion_kind_at"),
         ),
     ]

@@ -6,27 +6,26 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('infusions', '0006_infusion_indexes'),
+        ("infusions", "0006_infusion_indexes"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='infusionevent',
-            name='triage_level',
+            model_name="infusionevent",
+            name="triage_level",
             field=models.GeneratedField(
                 db_persist=True,
                 expression=django.db.models.fields.json.KeyTextTransform(
-                    'level', django.db.models.fields.json.KeyTextTransform('triage', 'data')
+                    "level", django.db.models.fields.json.KeyTextTransform("triage", "data")
                 ),
                 output_field=models.CharField(max_length=20, null=True),
-                verbose_name='triage level',
+                verbose_name="triage level",
             ),
         ),
         migrations.AddIndex(
-            model_name='infusionevent',
-            index=models.Index(fields=['triage_level', 'infusion'], name='event_triage_level'),
+            model_name="infusionevent",
+            index=models.Index(fields=["triage_level", "infusion"], name="event_triage_level"),
         ),
     ]

@@ -5,21 +5,20 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('infusions', '0007_event_triage_level'),
+        ("infusions", "0007_event_triage_level"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RemoveIndex(
-            model_name='infusionevent',
-            name='event_infusion_kind_at',
+            model_name="infusionevent",
+            name="event_infusion_kind_at",
         ),
         migrations.AddIndex(
-            model_name='infusionevent',
+            model_name="infusionevent",
             index=models.Index(
-                fields=['infusion', 'kind', 'at', 'id'], name='event_infusion_kind_at_id'
+                fields=["infusion", "kind", "at", "id"], name="event_infusion_kind_at_id"
             ),
         ),
     ]
