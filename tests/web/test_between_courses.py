@@ -107,9 +107,13 @@ def test_doctor_summary_has_troughs_infections_and_vaccine_wait(
     assert "Antibody blood tests may read wrong" in text
 
 
-def test_history_page_shows_troughs_and_infections(client: Any, world: Any) -> None:
+def test_the_infusions_page_links_to_troughs_and_infections(client: Any, world: Any) -> None:
+    """The infusions page links to the between-courses page, which charts them (the infusions
+    page no longer repeats the chart: it read every infusion and both lists to draw it)."""
     client.force_login(world.nurse)
     add_trough(client, world, "5.9 g/L", 5)
     body = client.get(reverse("infusions:list", args=[world.patient.pk])).content.decode()
-    assert "1 IgG level(s); 0 infection(s)" in body and "<svg" in body
-    assert reverse("patients:between", args=[world.patient.pk]) in body
+    between = reverse("patients:between", args=[world.patient.pk])
+    assert f'href="{between}"' in body
+    page = client.get(between).content.decode()
+    assert "5.9 g/L" in page and "<svg" in page

@@ -265,16 +265,17 @@ def _aware(moment: datetime) -> datetime:
 
 
 def care_events(
-    approval: Approval, actual_end: datetime | None = None
+    approval: Approval, actual_end: datetime | None = None, *, end_known: bool = False
 ) -> tuple[CareEvent, ...] | None:
     """The ONE check-in schedule and care calendar of an approved plan: ``care_timeline``
     counted from the actual end of the last day once it is known (``actual_end``, else looked
-    up), from the planned end before that. None without a plan or a start date and time.
+    up; with ``end_known`` the caller has read ``course_end`` already: None, not ended yet),
+    from the planned end before that. None without a plan or a start date and time.
     The calendar page, the .ics, the infusions page and the recorded check-ins all use it."""
     plan = approved_plan(approval)
     if plan is None:
         return None
-    end = actual_end or course_end(approval)
+    end = actual_end if end_known else (actual_end or course_end(approval))
     clock = _plan_clock(end, plan) if end else None
 
     def compute() -> tuple[CareEvent, ...] | None:
@@ -317,10 +318,14 @@ def _timeline_checkins(infusion: Infusion, at: datetime) -> list[CheckIn] | None
     return created
 
 
-def planned_checkins(approval: Approval) -> list[CareEvent]:
+def planned_checkins(
+    approval: Approval, actual_end: datetime | None = None, *, end_known: bool = False
+) -> list[CareEvent]:
     """Check-ins of the course before they are recorded (from the planned end until the last
-    day ends): the same schedule as the calendar."""
-    return [e for e in care_events(approval) or () if e.kind == "check_in"]
+    day ends): the same schedule as the calendar (``actual_end``, ``end_known``: as for
+    ``care_events``)."""
+    events = care_events(approval, actual_end, end_known=end_known)
+    return [e for e in events or () if e.kind == "check_in"]
 
 
 @transaction.atomic
@@ -868,20 +873,34 @@ def _brand(snapshot: Any) -> Any:
     return product.get("brand") if isinstance(product, dict) else None
 
 
-def brand_summary(patient: Patient, known: Iterable[Approval] = ()) -> list[BrandRecord]:
+def brand_summary(
+    patient: Patient, known: Iterable[Approval] = (), plans: Iterable[dict[str, Any]] | None = None
+) -> list[BrandRecord]:
     """``brand_records`` of every infusion of the patient, aggregated by the database: a row
     per approved plan (infusions; the highest rate of those without a reaction) or per
     infusion with a reaction, so the infusions page reads a few rows however long
     the history is (the brands of the ``known`` approvals the caller read are not asked again).
     The same figures as ``brand_records(patient_history(patient))``
-    (tests/web/test_infusions_summary_fast.py)."""
-    plans = list(
-        Infusion.objects.filter(patient=patient)
-        .order_by()
-        .values("approval_id")
-        .annotate(count=Count("pk"), first=Min("started_at"))
-    )
-    if not plans:
+    (tests/web/test_infusions_summary_fast.py). ``plans``: the patient's infusions counted
+    by plan (or finer, e.g. by plan and day) when the caller has read them: rows of
+    ``approval_id``, ``count`` and ``first`` (the first start)."""
+    if plans is None:
+        plans = (
+            Infusion.objects.filter(patient=patient)
+            .order_by()
+            .values("approval_id")
+            .annotate(count=Count("pk"), first=Min("started_at"))
+        )
+    by_plan: dict[int, dict[str, Any]] = {}
+    for row in plans:
+        seen = by_plan.get(row["approval_id"])
+        if seen is None:
+            by_plan[row["approval_id"]] = {**row}
+        else:
+            seen["count"] += row["count"]
+            seen["first"] = min(seen["first"], row["first"])
+    plan_rows = list(by_plan.values())
+    if not plan_rows:
         return []
     # current = not withdrawn: corrections are the only events that point at another
     events = InfusionEvent.objects.filter(infusion__patient=patient, corrections__isnull=True)
@@ -915,13 +934,13 @@ def brand_summary(patient: Patient, known: Iterable[Approval] = ()) -> list[Bran
         .values_list("infusion__approval_id", "top")
     )
     brands = {a.pk: _brand(a.snapshot) for a in known}
-    missing = [p["approval_id"] for p in plans if p["approval_id"] not in brands]
+    missing = [p["approval_id"] for p in plan_rows if p["approval_id"] not in brands]
     if missing:
         brands.update(
             Approval.objects.filter(pk__in=missing).values_list("pk", "snapshot__product__brand")
         )
     # brands in the order of their first infusion (by time, then pk, as the history runs)
-    firsts = [p["first"] for p in plans]
+    firsts = [p["first"] for p in plan_rows]
     tied = {t for t in firsts if firsts.count(t) > 1}
     first_pk: dict[tuple[int, Any], int] = {}
     if tied:  # two plans' first infusions at the same moment: the lower pk comes first
@@ -931,9 +950,9 @@ def brand_summary(patient: Patient, known: Iterable[Approval] = ()) -> list[Bran
             .values_list("approval_id", "started_at", "pk")
         ):
             first_pk.setdefault((approval_id, started_at), pk)
-    plans.sort(key=lambda p: (p["first"], first_pk.get((p["approval_id"], p["first"]), 0)))
+    plan_rows.sort(key=lambda p: (p["first"], first_pk.get((p["approval_id"], p["first"]), 0)))
     result: dict[str, BrandRecord] = {}
-    for plan in plans:
+    for plan in plan_rows:
         approval_id = plan["approval_id"]
         brand = brands.get(approval_id)
         name = "" if brand is None else str(brand)

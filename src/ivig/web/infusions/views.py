@@ -10,7 +10,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import IntegrityError, transaction
-from django.db.models import DecimalField, Q, QuerySet, Sum
+from django.db.models import Count, DecimalField, Max, Min, Q, QuerySet, Sum
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone, translation
@@ -96,6 +96,7 @@ def _infusion(patient: Patient, infusion_id: int) -> Infusion:
 
 
 def _approvals(patient: Patient) -> list[Approval]:
+    """The patient's approved plans that can be started (their versions not archived)."""
     approvals = (
         Approval.objects.filter(
             plan_version__patient=patient, plan_version__archived_at__isnull=True
@@ -111,24 +112,56 @@ def _approvals(patient: Patient) -> list[Approval]:
 
 @login_required
 def infusion_list(request: HttpRequest, patient_id: int) -> HttpResponse:
+    """The patient's infusions page in a fixed number of queries however long the record: the
+    infusions counted by (plan, day) once (the pager's count, the days started, the running
+    infusion, the brand figures and the course end all come from these few rows), the approvals,
+    a page of the history and the newest check-ins (which tell the overdue ones and whether the
+    course has check-ins, unless the patient has more than are shown)."""
     patient = access.get_patient_for_user(request.user, patient_id)
+    groups = list(
+        Infusion.objects.filter(patient=patient)
+        .order_by()
+        .values("approval_id", "day")
+        .annotate(
+            count=Count("pk"),
+            first=Min("started_at"),
+            last_end=Max("ended_at"),
+            # a patient has one running infusion at most (a database constraint)
+            running=Max("pk", filter=Q(ended_at__isnull=True)),
+            running_at=Max("started_at", filter=Q(ended_at__isnull=True)),
+        )
+    )
     page = pages.page(
         request,
         Infusion.objects.filter(patient=patient).order_by("-started_at", "-pk"),
         HISTORY_PAGE,
+        count=sum(g["count"] for g in groups),
     )
     approvals = _approvals(patient)
     choices, default = start_choices(approvals)
+    now = timezone.now()
+    checkins, overdue = _checkins_shown(patient, now)
     shown = default or (approvals[0] if approvals else None)
     next_day: int | None = None
     next_date: date | None = None
+    planned_checkins: list[Any] = []
     if shown is not None:
-        started = (
-            Infusion.objects.filter(approval=shown).order_by().values_list("day", flat=True)
-        ).distinct()  # the days started (a few rows), not every infusion of a long course
+        started = {g["day"] for g in groups if g["approval_id"] == shown.pk}
         next_day = infusion_day.next_day(shown.snapshot, started)
         if next_day is not None:
             next_date = infusion_day.planned_date(shown.snapshot, next_day)
+        if not _has_checkins(shown, checkins):
+            # the course's end: the last end of its last day (None until it has ended)
+            last_day = max(infusion_day.day_numbers(shown.snapshot), default=None)
+            end = max(
+                (
+                    g["last_end"]
+                    for g in groups
+                    if g["approval_id"] == shown.pk and g["day"] == last_day and g["last_end"]
+                ),
+                default=None,
+            )
+            planned_checkins = records.planned_checkins(shown, end, end_known=True)
     form = forms.StartForm(
         choices=choices,
         default=default,
@@ -138,6 +171,14 @@ def infusion_list(request: HttpRequest, patient_id: int) -> HttpResponse:
     # the first page starts with the latest infusion (or shows there is none)
     latest = (history[0].infusion if history else None) if page.number == 1 else True
     change = records.brand_change(patient, shown.snapshot, latest) if shown else None
+    running = next(
+        (
+            {"pk": g["running"], "day": g["day"], "started_at": g["running_at"]}
+            for g in groups
+            if g["running"] is not None
+        ),
+        None,
+    )
     return render(
         request,
         "infusions/infusion_list.html",
@@ -146,33 +187,51 @@ def infusion_list(request: HttpRequest, patient_id: int) -> HttpResponse:
             "can": access.permissions_for(request.user, patient),
             "history": history,
             "page": page,
-            "brands": records.brand_summary(patient, approvals),
+            "brands": records.brand_summary(patient, approvals, plans=groups),
             "form": form,
             "approvals": approvals,
             "start_default": default,
             "brand_change": change,
-            # the newest check-ins (a long history has hundreds), listed oldest first
-            "checkins": sorted(
-                CheckIn.objects.filter(patient=patient)
-                .prefetch_related("answers")
-                .order_by("-due_at", "-pk")[:CHECKINS_SHOWN],
-                key=lambda c: (c.due_at, c.pk),
-            ),
-            "overdue": records.overdue_checkins(patient),
-            "now": timezone.now(),
-            "running": Infusion.objects.filter(patient=patient, ended_at__isnull=True).first(),
-            "between": _between(patient),
-            "planned_checkins": (
-                records.planned_checkins(shown)
-                if shown is not None
-                and not CheckIn.objects.filter(infusion__approval=shown).exists()
-                else []
-            ),
+            "checkins": checkins,
+            "overdue": overdue,
+            "now": now,
+            "running": running,
+            "planned_checkins": planned_checkins,
             "language": _language(),
             "next_day": next_day,
             "next_date": next_date,
         },
     )
+
+
+def _checkins_shown(patient: Patient, now: datetime) -> tuple[list[CheckIn], list[CheckIn]]:
+    """The newest check-ins (a long history has hundreds), oldest first, and every overdue one
+    (due, never answered: ``records.overdue_checkins``), asked for apart only when the patient
+    has more check-ins than are shown."""
+    newest = list(
+        CheckIn.objects.filter(patient=patient)
+        .select_related("infusion")
+        .prefetch_related("answers")
+        .order_by("-due_at", "-pk")[:CHECKINS_SHOWN]
+    )
+    if len(newest) < CHECKINS_SHOWN:  # every check-in of the patient is here
+        overdue = sorted(
+            (c for c in newest if c.due_at <= now and not c.answers.all()),
+            key=lambda c: (c.due_at, c.pk),
+        )
+    else:
+        overdue = records.overdue_checkins(patient, now)
+    return sorted(newest, key=lambda c: (c.due_at, c.pk)), overdue
+
+
+def _has_checkins(approval: Approval, newest: list[CheckIn]) -> bool:
+    """Whether the course of ``approval`` has check-ins, from the newest check-ins of the
+    patient when they tell (one of them is the course's, or they are all the patient has)."""
+    if any(c.infusion.approval_id == approval.pk for c in newest):
+        return True
+    if len(newest) < CHECKINS_SHOWN:
+        return False
+    return CheckIn.objects.filter(infusion__approval=approval).exists()
 
 
 def _start_refusal(patient: Patient, approval: Approval, day: int) -> str | None:
@@ -1131,12 +1190,6 @@ def _summary_chart_svg(history: list[records.InfusionSummary]) -> str:
             )
     parts.append("</svg>")
     return "".join(parts)
-
-
-def _between(patient: Patient) -> dict[str, Any]:
-    from ivig.web.patients.between import between_context
-
-    return between_context(patient)
 
 
 def _summary_family(patient: Patient) -> dict[str, Any]:

@@ -1,0 +1,138 @@
+"""The patient's infusions page reads a fixed number of queries however long the record (the
+infusions counted by plan and day once serve the pager, the days started, the running
+infusion, the course end and the brand figures; the newest check-ins tell the overdue ones),
+and shows exactly what the separate look-ups gave. Timings: benchmarks/pages.py."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from ivig.web.infusions import records
+from ivig.web.infusions.models import CheckIn, CheckInAnswer, EventKind, InfusionEvent
+from ivig.web.infusions.views import CHECKINS_SHOWN
+from tests.core import builders
+from tests.web.test_care_checkins import approve_document, run_last_day
+from tests.web.test_growth import add_infusions
+from tests.web.test_infusions import start
+
+pytestmark = pytest.mark.django_db
+
+# 4 queries before the view (session, user, the patient and the membership that allows it),
+# 9 of the page: infusions by plan and day, approvals, the versions replacing them, newest
+# check-ins, a page of infusions, their events (two), the brand figures (two)
+MOST_QUERIES = 13
+
+
+@pytest.fixture
+def nurse(client, world):
+    client.force_login(world.nurse)
+    return client
+
+
+def page_of(client, world):
+    path = f"/patients/{world.patient.pk}/infusions/"
+    with CaptureQueriesContext(connection) as context:
+        response = client.get(path)
+    assert response.status_code == 200
+    return len(context.captured_queries), response
+
+
+def reaction(infusion, user, level):
+    InfusionEvent.objects.create(
+        infusion=infusion,
+        kind=EventKind.SYMPTOM,
+        at=infusion.started_at + timedelta(minutes=20),
+        recorded_by=user,
+        data={"symptom_words": ["rash"], "triage": {"level": level, "heading": "Call"}},
+    )
+
+
+def test_the_page_reads_the_same_queries_for_3_or_60_infusions(nurse, world):
+    approval = approve_document(world, builders.document())
+    old = add_infusions(world, approval, 3)
+    reaction(old[0], world.nurse, "call_doctor")
+    few, _response = page_of(nurse, world)
+    add_infusions(world, approval, 57)
+    many, response = page_of(nurse, world)
+    assert few == many <= MOST_QUERIES
+    assert response.context["page"].paginator.count == 60
+    body = response.content.decode()
+    assert "Page 1 of 3 (60 in all)" in body and "60 infusions" in body
+    assert "infusions with a reaction: 1" in body
+    assert response.context["next_day"] == 2 and response.context["running"] is None
+
+
+def test_the_page_shows_what_the_separate_look_ups_give(nurse, world):
+    """Running infusion, next day, planned check-ins (from the planned end), brand figures and
+    the pager's count, against the functions that ask the database each on its own."""
+    approval = approve_document(world, builders.document())
+    add_infusions(world, approval, 4)
+    running = start(nurse, world, approval, day=2)
+    _count, response = page_of(nurse, world)
+    context = response.context
+    assert context["running"] == {
+        "pk": running.pk,
+        "day": running.day,
+        "started_at": running.started_at,
+    }
+    body = response.content.decode()
+    assert f'href="/patients/{world.patient.pk}/infusions/{running.pk}/"' in body
+    assert 'id="running-infusion"' in body
+    assert context["next_day"] is None  # both days started (the form waits for the stop)
+    assert context["planned_checkins"] == records.planned_checkins(approval)
+    assert context["planned_checkins"] and 'id="planned-checkins"' in body
+    history = records.patient_history(world.patient)
+    assert context["brands"] == records.brand_records(history)
+    assert context["page"].paginator.count == len(history) == 5
+    assert context["overdue"] == records.overdue_checkins(world.patient) == []
+
+
+def test_the_planned_check_ins_count_from_the_actual_end_of_the_last_day(nurse, world):
+    approval = approve_document(world, builders.document())
+    ended = run_last_day(nurse, world, approval)
+    CheckIn.objects.filter(infusion=ended).delete()  # as if no check-in was recorded yet
+    _count, response = page_of(nurse, world)
+    planned = response.context["planned_checkins"]
+    assert planned == records.planned_checkins(approval)  # course end looked up there
+    assert planned != records.planned_checkins(approval, None, end_known=True)  # planned end
+
+
+def test_overdue_and_planned_check_ins_beyond_the_newest_shown(nurse, world):
+    """More check-ins than the page lists: an old unanswered one is still overdue, and an old
+    course's check-ins still keep its planned check-ins off the page."""
+    approval = approve_document(world, builders.document())
+    ended = run_last_day(nurse, world, approval)
+    CheckIn.objects.filter(infusion=ended).delete()
+    now = timezone.now()
+    forgotten = CheckIn.objects.create(
+        infusion=ended, patient=world.patient, due_at=now - timedelta(days=400),
+        hours_after_end=Decimal(24), label="Forgotten call", focus={}, tiers=[],
+    )
+    other = approve_document(world, builders.document())  # newer: the default to start
+    later = add_infusions(world, other, 1)[0]
+    checkins = CheckIn.objects.bulk_create(
+        CheckIn(
+            infusion=later, patient=world.patient, due_at=now - timedelta(days=60 - i),
+            hours_after_end=Decimal(24), label=f"Call {i}", focus={}, tiers=[],
+        )
+        for i in range(CHECKINS_SHOWN + 5)
+    )
+    for item in checkins:
+        CheckInAnswer.objects.create(
+            checkin=item, answered_at=now, answered_by=world.nurse, report={}, triage={},
+            level="expected",
+        )
+    count, response = page_of(nurse, world)
+    assert count <= MOST_QUERIES + 2  # the overdue ones and the course's check-ins asked apart
+    context = response.context
+    assert context["overdue"] == [forgotten] == records.overdue_checkins(world.patient)
+    assert "Forgotten call" in response.content.decode()
+    assert context["start_default"] == other
+    assert context["planned_checkins"] == []  # the course of ``other`` has check-ins
+    assert len(context["checkins"]) == CHECKINS_SHOWN
