@@ -231,3 +231,59 @@ def test_the_last_pump_setting_skips_corrected_entries_and_a_pause_reads_zero(wo
     assert today.running_infusion(infusion, timezone.now()).last_pump_ml_h == "10.0"
     event(EventKind.PAUSE, 40, {"reason": "headache"})
     assert today.last_pump_settings([infusion]) == {infusion.pk: 0}
+
+
+def test_the_nurses_page_reads_the_same_few_times_however_long_the_records(client, world, build):
+    """Issue 10: the today page's reads do not grow with the patients, the infusions or the
+    entries of a running day (each a handful of rows read once for all the patients)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from ivig.web.infusions.models import EventKind, InfusionEvent
+
+    def running_patient(name: str, events: int) -> None:
+        patient = build.make_patient(world.team_a, world.caregiver, name=name)
+        version = build.make_plan(patient, world.prescriber)
+        plan = build_plan(builders.document(None), today=date(2026, 11, 20))
+        approval = Approval.objects.create(
+            plan_version=version, snapshot=plan_to_dict(plan),
+            catalogue_version=plan.catalogue.version, approved_by=world.prescriber,
+            language="en",
+        )
+        start = timezone.now() - timedelta(hours=2)
+        for day in range(3):  # earlier, ended infusions of the course
+            Infusion.objects.create(
+                approval=approval, patient=patient, day=1, started_by=world.nurse,
+                started_at=start - timedelta(days=28 * (day + 1)),
+                ended_at=start - timedelta(days=28 * (day + 1), hours=-3),
+            )
+        infusion = Infusion.objects.create(
+            approval=approval, patient=patient, day=1, started_at=start,
+            started_by=world.nurse,
+        )
+        InfusionEvent.objects.bulk_create(
+            InfusionEvent(
+                infusion=infusion, recorded_by=world.nurse, at=start + timedelta(minutes=i),
+                kind=EventKind.RATE_CHANGE if i % 10 == 0 else EventKind.VITALS,
+                data={"pump_rate_ml_h": f"{10 + i}.0"} if i % 10 == 0 else {},
+            )
+            for i in range(events)
+        )
+
+    def reads() -> tuple[int, str]:
+        with CaptureQueriesContext(connection) as context:
+            body = client.get("/").content.decode()
+        return len(context.captured_queries), body
+
+    client.force_login(world.nurse)
+    running_patient("Ana", 5)
+    few, body = reads()
+    assert "Infusions running now" in body and "Ana" in body
+    running_patient("Bea", 200)
+    running_patient("Carla", 50)
+    many, body = reads()
+    assert all(name in body for name in ("Ana", "Bea", "Carla"))
+    # each patient's last of their rate changes (Bea: the 20th of 200 entries)
+    for rate in (10, 200, 50):
+        assert f"Last recorded pump rate: {rate} mL/h." in body
+    assert many == few <= 10
