@@ -6,10 +6,12 @@ correction withdrew it, and the latest triage result that still stands."""
 from __future__ import annotations
 
 import random
+import re
 from datetime import timedelta
 
 import pytest
 from django.core.paginator import Paginator
+from django.template import Context, Template
 
 from ivig.web.infusions import live_log
 from ivig.web.infusions.models import EventKind, InfusionEvent
@@ -133,3 +135,94 @@ def test_a_withdrawn_emergency_gives_way_to_the_triage_before_it(nurse, world):
     assert live_log.latest_triage(infusion)["level"] == "call_doctor"
     entry(EventKind.SYMPTOM, 5, "emergency")  # recorded late, but earlier in time
     assert live_log.latest_triage(infusion)["level"] == "call_doctor"
+
+
+# What _log.html wrote for an entry before ``line_html`` (the oracle the new writer must match).
+TEMPLATE_LINE = Template(
+    '{% load i18n words %}{% translate "recorded by" as recorded_by %}'
+    '{% translate "withdrawn" as withdrawn %}'
+    '<span class="what"><strong>{{ event.at|clock }} {{ event.kind_label }}</strong>\n'
+    '{% if event.kind == "rate_change" %}{{ event.data.rate }} = {{ event.data.pump_rate_ml_h }} '
+    "mL/h ({{ event.data.rate_ml_kg_h }} mL/kg/h){% if event.data.planned_ml_h %}; "
+    '{% translate "planned" %} {{ event.data.planned_ml_h }} mL/h{% endif %}'
+    '{% for w in event.data.warnings %}<br><span class="above">⚠ {{ w.message }}</span>'
+    '{% endfor %}{% if event.data.reason %}<br>{% translate "Reason:" %} {{ event.data.reason }}'
+    "{% endif %}\n"
+    '{% elif event.kind == "symptom" %}{{ event.data.symptom_words|join:"; " }}'
+    "{% if event.data.temperature %}; {{ event.data.temperature }}{% endif %} → "
+    "<strong>{{ event.data.triage.heading }}</strong>\n"
+    '{% elif event.kind == "vitals" %}{% for value in event.shown_values %}{{ value }} · '
+    "{% endfor %}{% if event.data.triage %}→ <strong class=\"vital-level "
+    'level-{{ event.data.triage.level }}">{{ event.data.triage.heading }}</strong>'
+    '{% for reason in event.data.triage.reasons %}<br><span class="muted">{{ reason.message }}'
+    '</span>{% endfor %}{% for note in event.data.triage.notes %}<br><span class="muted">'
+    "{{ note }}</span>{% endfor %}{% endif %}\n"
+    '{% elif event.kind == "vial" %}{{ event.data.brand }} {{ event.data.size }} · '
+    '{% translate "lot" %} {{ event.data.lot_number }} · {% translate "expires" %} '
+    "{{ event.data.expiry }}\n"
+    '{% elif event.kind == "correction" %}{% translate "withdraws an earlier entry:" %} '
+    "{{ event.data.reason }}\n"
+    "{% else %}{% for value in event.shown_values %}{{ value }}{% if not forloop.last %} · "
+    "{% endif %}{% endfor %}{% endif %}</span>\n"
+    '<div class="muted">{{ recorded_by }} {{ event.recorded_by }}{% if event.withdrawn %} · '
+    "{{ withdrawn }}{% endif %}</div>"
+)
+
+ENTRY_DATA = {
+    EventKind.RATE_CHANGE: [
+        {"rate": "2 mL/kg/h", "pump_rate_ml_h": "40.0", "rate_ml_kg_h": "2.000"},
+        {"rate": "<b>4</b>", "pump_rate_ml_h": 80.5, "rate_ml_kg_h": "4.000",
+         "planned_ml_h": "60.0", "reason": "ordered & agreed",
+         "warnings": [{"message": "Above the plan's step"}, {"code": "x"}, "odd"]},
+        {},
+    ],
+    EventKind.SYMPTOM: [
+        {"symptom_words": ["headache", "<rash>"], "temperature": "38.5 °C",
+         "triage": {"level": "call_doctor", "heading": "Call the doctor"}},
+        {"symptom_words": [], "triage": {}},
+        {},
+    ],
+    EventKind.VITALS: [
+        {"heart_rate": "120 /min", "temperature": 38.25, "signs": ["x"],
+         "triage": {"level": "emergency", "heading": "Emergency",
+                    "reasons": [{"message": "Heart rate > 180"}, {}], "notes": ["no cited bound"]}},
+        {"heart_rate": "80 /min"},
+        {},
+    ],
+    EventKind.VIAL: [{"brand": "Privigen", "size": "5 g", "lot_number": "A1<2",
+                      "expiry": "2027-03"}, {}],
+    EventKind.CORRECTION: [{"reason": "wrong patient"}, {}],
+    EventKind.PAUSE: [{"reason": "flushing", "n": 3.5}, {}],
+    EventKind.PREMEDICATION: [{"drug": "paracetamol", "dose": "15 mg/kg", "empty": None}],
+}
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_the_line_writer_writes_what_the_template_wrote(world, language):
+    from django.utils import timezone, translation
+
+    moment = timezone.now()
+    with translation.override(language):
+        for kind, examples in ENTRY_DATA.items():
+            for data in examples:
+                for withdrawn, who in ((False, "Ana <N>"), (True, "x@example.org")):
+                    entry = live_log.LogEntry(
+                        pk=1, at=moment, kind=kind, data=data, recorded_by=who,
+                        withdrawn=withdrawn, kind_label=f"{kind} & label",
+                    )
+                    entry.shown_values = (
+                        [v for k, v in data.items() if k not in ("triage", "signs")]
+                        if kind == EventKind.VITALS else list(data.values())
+                    )
+                    want = TEMPLATE_LINE.render(Context({"event": entry}))
+                    assert _squeeze(live_log.line_html(entry)) == _squeeze(want), (kind, data)
+    assert "&lt;b&gt;4&lt;/b&gt;" in live_log.line_html(
+        live_log.LogEntry(1, moment, EventKind.RATE_CHANGE, {"rate": "<b>4</b>"}, "a", False)
+    )
+
+
+def _squeeze(html: str) -> str:
+    """Spaces as a browser shows them: runs collapse; none before a closing tag or between
+    tags (the template's line breaks)."""
+    html = re.sub(r"\s+", " ", html).strip()
+    return re.sub(r">\s+<", "><", re.sub(r"\s+</", "</", html))

@@ -18,9 +18,15 @@ from datetime import datetime
 from typing import Any, cast, overload
 
 from django.db import connection, models
+from django.template import Context
+from django.template.base import render_value_in_context
+from django.utils.html import conditional_escape
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext
 
 from ivig.web.accounts.models import User
 from ivig.web.infusions.models import EventKind, Infusion, InfusionEvent
+from ivig.web.ui.words import clock
 
 
 def sql_rows(
@@ -71,6 +77,7 @@ class LogEntry:
     correct_url: str = ""
     can_withdraw: bool = False
     shown_values: list[Any] = field(default_factory=list)
+    line: str = ""  # line_html: what the log shows of it
 
 
 class LogEntries(Sequence[LogEntry]):
@@ -162,3 +169,81 @@ def latest_triage(infusion: Infusion) -> dict[str, Any] | None:
         return None
     triage = rows[0][0].get("triage")
     return triage if isinstance(triage, dict) and triage else None
+
+
+# --- One line of the log, written here rather than by nested template tags ----------------------
+# The template spent ~70 µs an entry on its tags (a page shows 20); this writes the same HTML
+# (tests/web/test_live_log.py compares it with the template it replaced, kind by kind). Every
+# value goes through Django's own ``render_value_in_context``: escaped and localised exactly as
+# ``{{ value }}`` would be.
+
+_CONTEXT = Context(autoescape=True)
+
+
+def _v(data: dict[str, Any], key: str) -> str:
+    """``{{ data.key }}``: empty when the key is missing."""
+    return render_value_in_context(data[key], _CONTEXT) if key in data else ""
+
+
+def _each(values: Any) -> list[str]:
+    return [render_value_in_context(v, _CONTEXT) for v in values or ()]
+
+
+def _what(entry: LogEntry) -> str:
+    data, kind = entry.data, entry.kind
+    triage = data.get("triage") if isinstance(data.get("triage"), dict) else {}
+    if kind == EventKind.RATE_CHANGE:
+        text = (
+            f"{_v(data, 'rate')} = {_v(data, 'pump_rate_ml_h')} mL/h "
+            f"({_v(data, 'rate_ml_kg_h')} mL/kg/h)"
+        )
+        if data.get("planned_ml_h"):
+            text += f"; {gettext('planned')} {_v(data, 'planned_ml_h')} mL/h"
+        for warning in data.get("warnings") or ():
+            message = warning.get("message", "") if isinstance(warning, dict) else ""
+            text += f'<br><span class="above">⚠ {render_value_in_context(message, _CONTEXT)}</span>'
+        if data.get("reason"):
+            text += f"<br>{gettext('Reason:')} {_v(data, 'reason')}"
+        return text
+    if kind == EventKind.SYMPTOM:
+        words = data.get("symptom_words")  # as the join filter: escaped, not localised
+        text = "; ".join(str(conditional_escape(w)) for w in words) if words else ""
+        if data.get("temperature"):
+            text += f"; {_v(data, 'temperature')}"
+        heading = _v(triage, "heading") if triage else ""
+        return f"{text} → <strong>{heading}</strong>"
+    if kind == EventKind.VITALS:
+        text = "".join(f"{value} · " for value in _each(entry.shown_values))
+        if triage:
+            text += (
+                f'→ <strong class="vital-level level-{_v(triage, "level")}">'
+                f"{_v(triage, 'heading')}</strong>"
+            )
+            for reason in triage.get("reasons") or ():
+                message = reason.get("message", "") if isinstance(reason, dict) else ""
+                text += (
+                    f'<br><span class="muted">{render_value_in_context(message, _CONTEXT)}</span>'
+                )
+            for note in _each(triage.get("notes")):
+                text += f'<br><span class="muted">{note}</span>'
+        return text
+    if kind == EventKind.VIAL:
+        return (
+            f"{_v(data, 'brand')} {_v(data, 'size')} · {gettext('lot')} {_v(data, 'lot_number')}"
+            f" · {gettext('expires')} {_v(data, 'expiry')}"
+        )
+    if kind == EventKind.CORRECTION:
+        return f"{gettext('withdraws an earlier entry:')} {_v(data, 'reason')}"
+    return " · ".join(_each(entry.shown_values))
+
+
+def line_html(entry: LogEntry) -> SafeString:
+    """What the log shows of one entry: its time, kind and values, who recorded it, and
+    whether a correction withdrew it (the link to correct it is the template's)."""
+    who = render_value_in_context(entry.recorded_by, _CONTEXT)
+    withdrawn = f" · {gettext('withdrawn')}" if entry.withdrawn else ""
+    return mark_safe(  # every value above is escaped by render_value_in_context
+        f'<span class="what"><strong>{clock(entry.at)} '
+        f"{render_value_in_context(entry.kind_label, _CONTEXT)}</strong> {_what(entry)}</span>"
+        f'<div class="muted">{gettext("recorded by")} {who}{withdrawn}</div>'
+    )

@@ -3,6 +3,7 @@ ivig.web.urls; every view goes through ``ivig.web.access`` (viewers read, others
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -359,6 +360,7 @@ def _log_context(request: HttpRequest, infusion: Infusion, patient: Patient) -> 
             if event.kind == EventKind.VITALS
             else list(event.data.values())
         )
+        event.line = live_log.line_html(event)
     standing = infusion.current_events((*records.PUMP_KINDS, EventKind.VIAL))
     stops = [e for e in standing if e.kind == EventKind.STOP]
     checks = records.vitals_checks(infusion, pump_events=standing)
@@ -392,18 +394,20 @@ def _detail_context(
         "rate_form": forms.RateForm(initial={"at": now}),
         # one link per kind of record: its form is fetched when asked for (htmx swaps it in
         # place; without JavaScript the link opens a page with just that form)
-        "record_kinds": _record_kinds(patient, infusion),
+        "record_links": _record_links(patient, infusion, EVENT_FORMS),
         "brand_change": None,
     }
     context.update(extra)
     return context
 
 
-def _record_kinds(patient: Patient, infusion: Infusion) -> list[tuple[str, str, str]]:
-    """(kind, label, address of its form) for each kind of record."""
+def _record_links(
+    patient: Patient, infusion: Infusion, kinds: Iterable[str]
+) -> list[tuple[str, str, str]]:
+    """(kind, label, address of its form) for each of these kinds of record."""
     form = _url("infusions:event", patient, infusion, kind="vitals")
     head, tail = form.rsplit("/vitals/", 1)
-    return [(kind, str(EventKind(kind).label), f"{head}/{kind}/{tail}") for kind in EVENT_FORMS]
+    return [(kind, str(EventKind(kind).label), f"{head}/{kind}/{tail}") for kind in kinds]
 
 
 def _infusion_cost(patient: Patient, snapshot: dict[str, Any], standing: list[Any]) -> Any:
@@ -636,6 +640,7 @@ def _record_fragment(
         "label": EventKind(kind).label,
         "form": form,
         "saved": saved,
+        "record_links": _record_links(patient, infusion, [kind]),
     }
     if saved:
         context.update(_log_context(request, infusion, patient))
