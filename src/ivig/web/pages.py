@@ -19,13 +19,9 @@ def page(
     size: int,
     *,
     newest_last: bool = False,
-    count: int | None = None,
 ) -> Page[Any]:
     """The page asked for by ``?page=``; without one, the first page, or the last when the
-    list runs oldest to newest (``newest_last``), so the newest entries show first.
-    ``count``: the number of items when the caller has counted them already (not asked again)."""
+    list runs oldest to newest (``newest_last``), so the newest entries show first."""
     paginator: Paginator[Any] = Paginator(items, size)
-    if count is not None:
-        paginator.__dict__["count"] = count  # Paginator.count is a cached property
     number = request.GET.get("page") or (paginator.num_pages if newest_last else 1)
     return paginator.get_page(number)

@@ -15,7 +15,7 @@ Models store inputs and records only; numbers are computed by ``ivig.core.infusi
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from django.conf import settings
 from django.db import models
@@ -125,7 +125,24 @@ class EventKind(models.TextChoices):
     CORRECTION = "correction", _("Correction (withdraws an entry)")
 
 
-def without_withdrawn(events: Iterable[InfusionEvent]) -> list[InfusionEvent]:
+class _Entry(Protocol):
+    """What ``without_withdrawn`` reads of an entry (an InfusionEvent, or the parts of one that
+    a summary reads: ``history_sql.SummaryEvent``)."""
+
+    @property
+    def pk(self) -> Any: ...
+
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def corrects_id(self) -> int | None: ...
+
+
+_E = TypeVar("_E", bound=_Entry)
+
+
+def without_withdrawn(events: Iterable[_E]) -> list[_E]:
     """The entries among ``events`` that still stand: without the corrections themselves and
     without the entries one of these corrections withdrew (pass the corrections along)."""
     events = list(events)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import io
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -17,14 +17,10 @@ from typing import Any
 from django.db import transaction
 from django.db.models import (
     Count,
-    DecimalField,
-    Max,
     Min,
     Prefetch,
     QuerySet,
 )
-from django.db.models.fields.json import KeyTextTransform
-from django.db.models.functions import Cast
 from django.utils import timezone
 
 from ivig.core import infusion_day, triage, units
@@ -42,6 +38,8 @@ from ivig.core.order import OrderError
 from ivig.core.plan import Plan, build_plan
 from ivig.core.timeline import CareEvent, TimelineError, care_timeline
 from ivig.web import csv_safe
+from ivig.web.infusions import history_sql
+from ivig.web.infusions.history_sql import SummaryEvent
 from ivig.web.infusions.models import (
     CheckIn,
     CheckInAnswer,
@@ -695,7 +693,9 @@ class InfusionSummary:
         return ""
 
 
-def summarise(infusion: Infusion, events: list[InfusionEvent] | None = None) -> InfusionSummary:
+def summarise(
+    infusion: Infusion, events: Sequence[InfusionEvent | SummaryEvent] | None = None
+) -> InfusionSummary:
     """What one infusion came to; ``events`` are its current events when already fetched."""
     snapshot = infusion.snapshot
     product = snapshot.get("product") or {}
@@ -763,9 +763,10 @@ SUMMARY_KINDS = (
 def summaries(
     infusions: Iterable[Infusion], known: Iterable[Approval] = ()
 ) -> list[InfusionSummary]:
-    """``summarise`` for many infusions in three queries, whatever their number: the approvals
+    """``summarise`` for many infusions in two queries, whatever their number: the approvals
     (each snapshot read once, not once per infusion; none of the ``known`` ones the caller
-    already read) and every event of them at once."""
+    already read) and every event of them at once (``history_sql.summary_events``: the
+    events ``summary_events`` reads, in one statement)."""
     items = list(infusions)
     approvals = {a.pk: a for a in known}
     missing = {i.approval_id for i in items} - set(approvals)
@@ -773,8 +774,9 @@ def summaries(
         approvals.update(Approval.objects.in_bulk(missing))
     for item in items:
         item.approval = approvals[item.approval_id]
-    events: dict[int, list[InfusionEvent]] = {i.pk: [] for i in items}
-    for event in summary_events([i.pk for i in items]):
+    events: dict[int, list[SummaryEvent]] = {i.pk: [] for i in items}
+    ids = [i.pk for i in items]
+    for event in history_sql.summary_events(ids, SUMMARY_KINDS, REACTION_LEVELS):
         events[event.infusion_id].append(event)
     return [summarise(item, without_withdrawn(events[item.pk])) for item in items]
 
@@ -902,37 +904,14 @@ def brand_summary(
     plan_rows = list(by_plan.values())
     if not plan_rows:
         return []
-    # current = not withdrawn: corrections are the only events that point at another
-    events = InfusionEvent.objects.filter(infusion__patient=patient, corrections__isnull=True)
-    reactions = events.filter(
-        kind__in=[EventKind.SYMPTOM, EventKind.VITALS],
-        triage_level__in=REACTION_LEVELS,
-    )
-    # the infusions with a reaction (usually a few): read once, then left out of the rates
-    reacted_infusions = dict(
-        reactions.order_by().values_list("infusion_id", "infusion__approval_id").distinct()
-    )
+    # the infusions with a reaction not withdrawn (usually a few): read once, then left out
+    # of the rates (a patient who reacts often: asked again by the database)
+    reacted_infusions = history_sql.reacted_infusions(patient.pk, REACTION_LEVELS)
     reacted: dict[int, int] = {}
     for approval_id in reacted_infusions.values():
         reacted[approval_id] = reacted.get(approval_id, 0) + 1
-    # rates are stored as text with at most three decimals (``fmt(rate, 3)``): exact as numeric
-    # (with room for far more digits before the point than any rate has)
-    rate = Cast(
-        KeyTextTransform("rate_ml_kg_h", "data"), DecimalField(max_digits=30, decimal_places=3)
-    )
-    without = (
-        list(reacted_infusions)
-        if len(reacted_infusions) <= MAX_LISTED
-        else reactions.values("infusion_id")  # a patient who reacts often: asked again
-    )
-    tolerated = dict(
-        events.filter(kind=EventKind.RATE_CHANGE, data__rate_ml_kg_h__isnull=False)
-        .exclude(infusion_id__in=without)
-        .order_by()
-        .values("infusion__approval_id")
-        .annotate(top=Max(rate))
-        .values_list("infusion__approval_id", "top")
-    )
+    without = list(reacted_infusions) if len(reacted_infusions) <= MAX_LISTED else None
+    tolerated = history_sql.tolerated_rates(patient.pk, without, REACTION_LEVELS)
     brands = {a.pk: _brand(a.snapshot) for a in known}
     missing = [p["approval_id"] for p in plan_rows if p["approval_id"] not in brands]
     if missing:

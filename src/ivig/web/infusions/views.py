@@ -33,6 +33,7 @@ from ivig.web import access, pages
 from ivig.web.access import Action
 from ivig.web.accounts.models import User
 from ivig.web.infusions import forms, live_log, records
+from ivig.web.infusions.history_sql import InfusionPage
 from ivig.web.infusions.models import (
     CheckIn,
     DisplayPreference,
@@ -133,10 +134,7 @@ def infusion_list(request: HttpRequest, patient_id: int) -> HttpResponse:
         )
     )
     page = pages.page(
-        request,
-        Infusion.objects.filter(patient=patient).order_by("-started_at", "-pk"),
-        HISTORY_PAGE,
-        count=sum(g["count"] for g in groups),
+        request, InfusionPage(patient.pk, sum(g["count"] for g in groups)), HISTORY_PAGE
     )
     approvals = _approvals(patient)
     choices, default = start_choices(approvals)

@@ -1,0 +1,184 @@
+"""What the patient's infusions page reads for its history table and its by-brand figures, in
+hand-written SQL: a page of the infusions, the events their summaries read, and the two
+aggregates of the brand figures.
+
+Built through the ORM each statement cost more Python (about 0.3 ms to compile it and build
+the model instances) than SQLite takes to answer it; here each is one statement that runs the
+same on SQLite and PostgreSQL, through the same indexes, read back with Django's own
+converters (``live_log.sql_rows``). tests/web/test_infusions_list_fast.py and
+tests/web/test_infusions_summary_fast.py check them against the ORM on both databases.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Context, Decimal
+from typing import Any, overload
+
+from django.db import connection, models
+
+from ivig.web.infusions.live_log import sql_rows
+from ivig.web.infusions.models import EventKind, Infusion, InfusionEvent
+
+_INFUSIONS = Infusion._meta.db_table
+_EVENTS = InfusionEvent._meta.db_table
+_INFUSION_FIELDS: list[models.Field[Any, Any]] = [
+    f for f in Infusion._meta.concrete_fields if isinstance(f, models.Field)
+]
+_INFUSION_NAMES = [f.attname for f in _INFUSION_FIELDS]
+
+
+def _field(model: type[models.Model], name: str) -> models.Field[Any, Any]:
+    found = model._meta.get_field(name)
+    assert isinstance(found, models.Field)
+    return found
+
+
+def _q(name: str) -> str:
+    return connection.ops.quote_name(name)
+
+
+def _marks(values: Sequence[Any]) -> str:
+    return ", ".join(["%s"] * len(values))
+
+
+class InfusionPage(Sequence[Infusion]):
+    """A patient's infusions, newest first (by start, then id), for a Django ``Paginator``:
+    its length is given (the caller counted them), a slice is one statement."""
+
+    def __init__(self, patient_id: int, count: int) -> None:
+        self.patient_id = patient_id
+        self.count_ = count
+
+    def __len__(self) -> int:
+        return self.count_
+
+    @overload
+    def __getitem__(self, index: int) -> Infusion: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Infusion]: ...
+
+    def __getitem__(self, index: int | slice) -> Infusion | list[Infusion]:
+        if isinstance(index, int):
+            return self[index : index + 1][0]
+        first, last, _step = index.indices(len(self))
+        if last <= first:
+            return []
+        columns = ", ".join(_q(f.column) for f in _INFUSION_FIELDS)
+        sql = (
+            f"SELECT {columns} FROM {_q(_INFUSIONS)} WHERE {_q('patient_id')} = %s "
+            f"ORDER BY {_q('started_at')} DESC, {_q('id')} DESC LIMIT %s OFFSET %s"
+        )
+        rows = sql_rows(sql, [self.patient_id, last - first, first], _INFUSION_FIELDS)
+        return [Infusion.from_db(connection.alias, _INFUSION_NAMES, row) for row in rows]
+
+
+@dataclass
+class SummaryEvent:
+    """The parts of an infusion event that a summary reads (``records.summarise``)."""
+
+    pk: int
+    infusion_id: int
+    at: datetime
+    kind: str
+    data: Any
+    corrects_id: int | None
+
+
+def summary_events(
+    infusion_ids: list[int], kinds: Sequence[str], reaction_levels: Sequence[str]
+) -> list[SummaryEvent]:
+    """The events of ``kinds`` of these infusions and their vital signs at ``reaction_levels``
+    (as ``records.summary_events``), in time order: one statement, each half through its
+    index (the kinds by (infusion, kind, at), the reactions by the stored triage level)."""
+    if not infusion_ids:
+        return []
+    columns = ", ".join(
+        _q(c) for c in ("id", "infusion_id", "at", "kind", "data", "corrects_id")
+    )
+    ids = _marks(infusion_ids)
+    sql = (
+        f"SELECT {columns} FROM {_q(_EVENTS)} "
+        f"WHERE {_q('infusion_id')} IN ({ids}) AND {_q('kind')} IN ({_marks(kinds)}) "
+        f"UNION ALL SELECT {columns} FROM {_q(_EVENTS)} "
+        f"WHERE {_q('infusion_id')} IN ({ids}) AND {_q('kind')} = %s "
+        f"AND {_q('triage_level')} IN ({_marks(reaction_levels)})"
+    )
+    params = [*infusion_ids, *kinds, *infusion_ids, EventKind.VITALS, *reaction_levels]
+    at, data = _field(InfusionEvent, "at"), _field(InfusionEvent, "data")
+    rows = sql_rows(sql, params, [None, None, at, None, data, None])
+    events = [SummaryEvent(*row) for row in rows]
+    return sorted(events, key=lambda e: (e.at, e.pk))
+
+
+def reacted_infusions(patient_id: int, levels: Sequence[str]) -> dict[int, int]:
+    """{infusion id: its plan's approval id} of the patient's infusions with a symptom or
+    vital signs at one of ``levels`` that no correction withdrew."""
+    pk = _q("id")
+    sql = (
+        f"SELECT DISTINCT e.{_q('infusion_id')}, i.{_q('approval_id')} FROM {_q(_EVENTS)} e "
+        f"JOIN {_q(_INFUSIONS)} i ON i.{pk} = e.{_q('infusion_id')} "
+        f"WHERE i.{_q('patient_id')} = %s AND e.{_q('kind')} IN (%s, %s) "
+        f"AND e.{_q('triage_level')} IN ({_marks(levels)}) "
+        f"AND NOT EXISTS (SELECT 1 FROM {_q(_EVENTS)} c WHERE c.{_q('corrects_id')} = e.{pk})"
+    )
+    params = [patient_id, EventKind.SYMPTOM, EventKind.VITALS, *levels]
+    return {infusion: approval for infusion, approval in sql_rows(sql, params, [None, None])}
+
+
+# Rates are stored as text with at most three decimals (``fmt(rate, 3)``): read as numbers
+# with three decimals, as a Django DecimalField(max_digits=30, decimal_places=3) reads them.
+_FLOAT = Context(prec=15)
+_THOUSANDTH = Decimal("0.001")
+
+
+def tolerated_rates(
+    patient_id: int, without: Sequence[int] | None, levels: Sequence[str]
+) -> dict[int, Decimal]:
+    """{approval id: the highest mL/kg/h of its infusions' rate changes not withdrawn}, leaving
+    out the infusions ``without`` (those with a reaction; None: those with a reaction at
+    ``levels``, asked by the database, for a patient who reacts often)."""
+    pk, infusion_id = _q("id"), _q("infusion_id")
+    params: list[Any] = [patient_id, EventKind.RATE_CHANGE]
+    if without is None:
+        leave_out = (
+            f"AND NOT EXISTS (SELECT 1 FROM {_q(_EVENTS)} r WHERE r.{infusion_id} = "
+            f"e.{infusion_id} AND r.{_q('kind')} IN (%s, %s) "
+            f"AND r.{_q('triage_level')} IN ({_marks(levels)}) AND NOT EXISTS "
+            f"(SELECT 1 FROM {_q(_EVENTS)} rc WHERE rc.{_q('corrects_id')} = r.{pk})) "
+        )
+        params += [EventKind.SYMPTOM, EventKind.VITALS, *levels]
+    elif without:
+        leave_out = f"AND e.{infusion_id} NOT IN ({_marks(without)}) "
+        params += list(without)
+    else:
+        leave_out = ""
+    data = f"e.{_q('data')}"
+    rate = (  # the text of the key, as Django's KeyTextTransform reads it
+        f"JSON_EXTRACT({data}, '$.rate_ml_kg_h')"
+        if connection.vendor == "sqlite"
+        else f"({data} ->> 'rate_ml_kg_h')"
+    )
+    sql = (
+        f"SELECT i.{_q('approval_id')}, MAX(CAST({rate} AS NUMERIC(30, 3))) "
+        f"FROM {_q(_EVENTS)} e JOIN {_q(_INFUSIONS)} i ON i.{pk} = e.{infusion_id} "
+        f"WHERE i.{_q('patient_id')} = %s AND e.{_q('kind')} = %s {leave_out}"
+        f"AND NOT EXISTS (SELECT 1 FROM {_q(_EVENTS)} c WHERE c.{_q('corrects_id')} = e.{pk}) "
+        f"GROUP BY i.{_q('approval_id')}"
+    )
+    return {
+        approval: _decimal(top)
+        for approval, top in sql_rows(sql, params, [None, None])
+        if top is not None
+    }
+
+
+def _decimal(value: Any) -> Decimal:
+    """A number from the database as three decimals (SQLite answers a float or an integer,
+    PostgreSQL a Decimal), as Django's DecimalField converters do."""
+    if isinstance(value, float):
+        value = _FLOAT.create_decimal_from_float(value)
+    return Decimal(value).quantize(_THOUSANDTH)
