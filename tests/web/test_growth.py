@@ -61,13 +61,16 @@ def add_infusions(world, approval, count, events_each=2):
 
 def test_the_infusion_log_shows_the_newest_page_and_pages_back(nurse, world):
     infusion = start(nurse, world, approve(world))
-    add_events(infusion, world.nurse, 120)
+    add_events(infusion, world.nurse, 121)
     body = nurse.get(url(world, infusion)).content.decode()
-    assert "179 /min" in body and "160 /min" in body  # newest 20 of 120
-    assert "159 /min" not in body
-    assert "Page 6 of 6 (120 in all)" in body and 'rel="prev"' in body
-    first = nurse.get(url(world, infusion) + "?page=1").content.decode()
-    assert "60 /min" in first and "79 /min" in first and "80 /min" not in first
+    # page 1 is always the newest 20 (a page counted from the oldest would show 1 of 121)
+    assert "180 /min" in body and "161 /min" in body and "160 /min" not in body
+    assert "Page 1 of 7 (121 in all)" in body and 'rel="next"' in body
+    assert "Older entries" in body and 'rel="prev"' not in body
+    oldest = nurse.get(url(world, infusion) + "?page=7").content.decode()
+    assert "60 /min" in oldest and "61 /min" not in oldest and "Newer entries" in oldest
+    second = nurse.get(url(world, infusion) + "?page=2").content.decode()
+    assert "141 /min" in second and "160 /min" in second and "161 /min" not in second
     # a page that does not exist shows the nearest one, never an error
     assert nurse.get(url(world, infusion) + "?page=zz").status_code == 200
     assert nurse.get(url(world, infusion) + "?page=999").status_code == 200
@@ -211,17 +214,18 @@ def test_a_stop_posted_by_htmx_reloads_the_whole_page(nurse, world):
 
 
 def test_every_page_of_the_log_shows_the_same_entries_read_either_way(nurse, world):
-    """The newer pages are read backwards from the newest entry: the same entries, in the same
-    order, as the plain offset; each entry links to its own correction page."""
+    """Page 1 is the newest entries; the newer half of the pages is read backwards from the
+    newest entry, the older half forwards: the same entries, oldest first within a page, as
+    the plain order; each entry links to its own correction page."""
     from django.urls import reverse
 
     infusion = start(nurse, world, approve(world))
     from ivig.web.infusions.views import LOG_PAGE
 
-    total = 6 * LOG_PAGE + 3  # six full pages and a short one
+    total = 6 * LOG_PAGE + 3  # six full pages and a short one (the oldest)
     add_events(infusion, world.nurse, total)
     in_order = list(infusion.events.order_by("at", "pk"))
-    bounds = {n + 1: (n * LOG_PAGE, min((n + 1) * LOG_PAGE, total)) for n in range(7)}
+    bounds = {n + 1: (max(total - (n + 1) * LOG_PAGE, 0), total - n * LOG_PAGE) for n in range(7)}
     for number, (first, last) in bounds.items():
         body = nurse.get(url(world, infusion) + f"?page={number}").content.decode()
         shown = re.findall(r"(\d+) /min", body)
@@ -234,6 +238,8 @@ def test_every_page_of_the_log_shows_the_same_entries_read_either_way(nurse, wor
             )
             assert f'href="{address}"' in body
         assert "<strong>" in body and " Vitals</strong>" in body  # the kind's label
+    assert len(re.findall(r"(\d+) /min", nurse.get(url(world, infusion) + "?page=7").content
+                          .decode())) == 3
     newest = nurse.get(url(world, infusion)).content.decode()
     assert re.findall(r"(\d+) /min", newest)[-1] == "182"  # 60 + 122: the newest last
 

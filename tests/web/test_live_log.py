@@ -104,6 +104,12 @@ def test_every_slice_of_the_log_matches_the_orm(nurse, world, people, seed):
     pages = Paginator(entries, 20)
     seen = [e.pk for n in pages.page_range for e in pages.page(n).object_list]
     assert seen == [e.pk for e in expected]
+    # counted from the newest: page 1 is the newest 20, each page still oldest first
+    newest = Paginator(live_log.LogEntries(infusion, newest_first=True), 20)
+    for n in newest.page_range:
+        stop = len(expected) - (n - 1) * 20
+        want = [e.pk for e in expected[max(stop - 20, 0) : stop]]
+        assert [e.pk for e in newest.page(n).object_list] == want
 
 
 @pytest.mark.parametrize("seed", range(6))

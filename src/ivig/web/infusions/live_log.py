@@ -81,14 +81,19 @@ class LogEntry:
 
 
 class LogEntries(Sequence[LogEntry]):
-    """An infusion's log in time order (oldest first), for a Django ``Paginator``: its length
-    is one COUNT through the infusion index, and a slice is one statement (with who recorded
-    each entry and whether a later correction withdrew it). A slice in the newer half is read
-    backwards from the newest entry (the ``(infusion, at, id)`` index) instead of past an
-    offset of thousands of rows; the entries are the same either way."""
+    """An infusion's log for a Django ``Paginator``: its length is one COUNT through the
+    infusion index, and a slice is one statement (with who recorded each entry and whether a
+    later correction withdrew it), its entries listed oldest first.
 
-    def __init__(self, infusion: Infusion) -> None:
+    ``newest_first``: the slices count from the newest entry, so that page 1 is always the
+    newest ``size`` entries (a page counted from the oldest would open on a newest page of a
+    single entry once the log passes a multiple of the page size). A slice in the newer half
+    is read backwards from the newest entry (the ``(infusion, at, id)`` index) instead of past
+    an offset of thousands of rows; the entries are the same either way."""
+
+    def __init__(self, infusion: Infusion, *, newest_first: bool = False) -> None:
         self.infusion = infusion
+        self.newest_first = newest_first
         self._count: int | None = None
 
     def __len__(self) -> int:
@@ -114,6 +119,8 @@ class LogEntries(Sequence[LogEntry]):
         if last <= first:
             return []
         total = len(self)
+        if self.newest_first:  # the same entries counted from the other end
+            first, last = total - last, total - first
         backwards = total - last < first
         offset = total - last if backwards else first
         order = "DESC" if backwards else "ASC"

@@ -338,11 +338,12 @@ EVENT_FORMS: dict[str, type[Any]] = {
 
 
 def _log_context(request: HttpRequest, infusion: Infusion, patient: Patient) -> dict[str, Any]:
-    """One page of the log (the newest by default, oldest first within it) with the entries
+    """One page of the log (page 1 the newest, oldest first within it) with the entries
     later corrections withdrew, the latest triage that still stands, the stop entry, when vital
     signs are due and the cost of the vials recorded. The pump entries and vials are read once
     for the last three (a long day's thousands of vitals are not)."""
-    page = pages.page(request, live_log.LogEntries(infusion), LOG_PAGE, newest_last=True)
+    entries = live_log.LogEntries(infusion, newest_first=True)
+    page = pages.page(request, entries, LOG_PAGE)  # page 1: the newest entries
     events: list[live_log.LogEntry] = list(page.object_list)
     # what each entry shows that the template would otherwise work out entry by entry
     # (get_kind_display rebuilds its choices and a {% url %} resolves, for every entry)
