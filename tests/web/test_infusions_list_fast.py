@@ -136,3 +136,50 @@ def test_overdue_and_planned_check_ins_beyond_the_newest_shown(nurse, world):
     assert context["start_default"] == other
     assert context["planned_checkins"] == []  # the course of ``other`` has check-ins
     assert len(context["checkins"]) == CHECKINS_SHOWN
+
+
+# The history rows as the page's template wrote them before ``history_table`` wrote them.
+OLD_ROWS = """{% load i18n words %}{% for item in history %}
+      <tr><td><a href="{% url 'infusions:detail' patient.pk item.infusion.pk %}">{{ item.infusion.started_at|when }}</a></td><td>{{ item.infusion.day }}</td><td>{{ item.brand }}</td><td>{{ item.dose_g }}</td><td>{% if item.given_g is not None %}{{ item.given_g }}{% if item.volume_infused_ml %} ({{ item.volume_infused_ml }} mL){% endif %}{% elif item.given_words == "running" %}{% translate "running" %}{% else %}{% translate "unknown" %}{% endif %}</td><td>{{ item.lots|join:"; " }}</td>
+        <td>{% if item.highest_ml_h is not None %}{{ item.highest_ml_h|floatformat:1 }} mL/h ({{ item.highest_ml_kg_h|floatformat:3 }} mL/kg/h){% else %}–{% endif %}</td>
+        <td>{% for r in item.reactions %}{{ r.symptoms|join:", " }} → {{ r.heading }}{% if not forloop.last %}<br>{% endif %}{% empty %}{% translate "none" %}{% endfor %}</td></tr>
+    {% endfor %}"""  # noqa: E501
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_the_history_rows_are_the_template_s(world, language):
+    from django.template import Context, Template
+    from django.utils import translation
+
+    from ivig.web.infusions.history_table import rows_html
+    from ivig.web.infusions.models import Infusion
+    from ivig.web.infusions.records import InfusionSummary
+
+    now = timezone.now()
+
+    def infusion(pk, ended):
+        return Infusion(pk=pk, day=pk % 3 + 1, started_at=now - timedelta(days=pk),
+                        ended_at=now if ended else None)
+
+    history = [
+        InfusionSummary(infusion(1, False), "Privigen", "privigen", 7.983, [], None, None),
+        InfusionSummary(
+            infusion(2, True), "Gamunex-C <b>", "gamunex_c", Decimal("12.5"),
+            ["Privigen P1 (exp. 2027-06-30)", "A&B <2> (exp. ?)"],
+            Decimal("40.05"), Decimal("2.0005"),
+            reactions=[
+                {"symptoms": ["rash", "<itch>"], "heading": "Call the doctor & wait"},
+                {"symptoms": [], "heading": "Emergency"},
+            ],
+            given_g="8.4", volume_infused_ml="84.0",
+        ),
+        InfusionSummary(infusion(3, True), "", "", None, ["L"], Decimal("5"), Decimal("0.25"),
+                        given_g="8", volume_infused_ml=None),
+        InfusionSummary(infusion(4, True), "X", "x", "7,9", [], None, None),
+    ]
+    with translation.override(language):
+        expected = Template(OLD_ROWS).render(
+            Context({"history": history, "patient": world.patient})
+        )
+        assert rows_html(history, world.patient.pk) == expected
+    assert "&lt;itch&gt;" in expected and "A&amp;B" in expected

@@ -182,3 +182,22 @@ def _decimal(value: Any) -> Decimal:
     if isinstance(value, float):
         value = _FLOAT.create_decimal_from_float(value)
     return Decimal(value).quantize(_THOUSANDTH)
+
+
+def infusion_groups(patient_id: int) -> list[dict[str, Any]]:
+    """The patient's infusions counted by plan (approval) and day: ``approval_id``, ``day``,
+    ``count``, ``first`` (the first start), ``last_end`` (the last end, None when none has
+    ended), ``running`` and ``running_at`` (the id and start of the one still running, a
+    patient has one at most; None when none). A few rows however many infusions."""
+    started, ended, pk = _q("started_at"), _q("ended_at"), _q("id")
+    running = f"CASE WHEN {ended} IS NULL THEN"
+    sql = (
+        f"SELECT {_q('approval_id')}, {_q('day')}, COUNT(*), MIN({started}), MAX({ended}), "
+        f"MAX({running} {pk} END), MAX({running} {started} END) "
+        f"FROM {_q(_INFUSIONS)} WHERE {_q('patient_id')} = %s "
+        f"GROUP BY {_q('approval_id')}, {_q('day')}"
+    )
+    at, end = _field(Infusion, "started_at"), _field(Infusion, "ended_at")
+    names = ("approval_id", "day", "count", "first", "last_end", "running", "running_at")
+    rows = sql_rows(sql, [patient_id], [None, None, None, at, end, None, at])
+    return [dict(zip(names, row, strict=True)) for row in rows]

@@ -11,7 +11,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import IntegrityError, transaction
-from django.db.models import Count, DecimalField, Max, Min, Q, QuerySet, Sum
+from django.db.models import DecimalField, Q, QuerySet, Sum
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone, translation
@@ -32,7 +32,7 @@ from ivig.core.triage import TriageInputError
 from ivig.web import access, pages
 from ivig.web.access import Action
 from ivig.web.accounts.models import User
-from ivig.web.infusions import forms, live_log, records
+from ivig.web.infusions import forms, history_sql, history_table, live_log, records
 from ivig.web.infusions.history_sql import InfusionPage
 from ivig.web.infusions.models import (
     CheckIn,
@@ -120,19 +120,7 @@ def infusion_list(request: HttpRequest, patient_id: int) -> HttpResponse:
     a page of the history and the newest check-ins (which tell the overdue ones and whether the
     course has check-ins, unless the patient has more than are shown)."""
     patient = access.get_patient_for_user(request.user, patient_id)
-    groups = list(
-        Infusion.objects.filter(patient=patient)
-        .order_by()
-        .values("approval_id", "day")
-        .annotate(
-            count=Count("pk"),
-            first=Min("started_at"),
-            last_end=Max("ended_at"),
-            # a patient has one running infusion at most (a database constraint)
-            running=Max("pk", filter=Q(ended_at__isnull=True)),
-            running_at=Max("started_at", filter=Q(ended_at__isnull=True)),
-        )
-    )
+    groups = history_sql.infusion_groups(patient.pk)
     page = pages.page(
         request, InfusionPage(patient.pk, sum(g["count"] for g in groups)), HISTORY_PAGE
     )
@@ -161,11 +149,6 @@ def infusion_list(request: HttpRequest, patient_id: int) -> HttpResponse:
                 default=None,
             )
             planned_checkins = records.planned_checkins(shown, end, end_known=True)
-    form = forms.StartForm(
-        choices=choices,
-        default=default,
-        initial={"started_at": forms.now_local(), "day": next_day},
-    )
     history = records.summaries(page.object_list, approvals)
     # the first page starts with the latest infusion (or shows there is none)
     latest = (history[0].infusion if history else None) if page.number == 1 else True
@@ -178,13 +161,24 @@ def infusion_list(request: HttpRequest, patient_id: int) -> HttpResponse:
         ),
         None,
     )
+    can = access.permissions_for(request.user, patient)
+    form = (  # the start form shows only to those who record, with no infusion running
+        forms.StartForm(
+            choices=choices,
+            default=default,
+            initial={"started_at": forms.now_local(), "day": next_day},
+        )
+        if can[WRITE.value] and running is None and approvals
+        else None
+    )
     return render(
         request,
         "infusions/infusion_list.html",
         {
             "patient": patient,
-            "can": access.permissions_for(request.user, patient),
+            "can": can,
             "history": history,
+            "history_rows": history_table.rows_html(history, patient.pk),
             "page": page,
             "brands": records.brand_summary(patient, approvals, plans=groups),
             "form": form,

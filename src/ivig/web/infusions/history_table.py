@@ -1,0 +1,74 @@
+"""The rows of the infusions page's history table, written in Python.
+
+Each row had some fifteen template variables, filters and tags: about 0.1 ms of template
+rendering a row, 2 ms for a page of 20. This writes the same HTML (values escaped and localised
+as ``{{ value }}`` is, the same filters), compared with the template markup it replaces in
+tests/web/test_infusions_list_fast.py, in English and Spanish.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.template import Context
+from django.template.base import render_value_in_context
+from django.template.defaultfilters import floatformat
+from django.urls import reverse
+from django.utils.html import conditional_escape
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext
+
+from ivig.web.infusions.records import InfusionSummary
+from ivig.web.ui.words import when
+
+_CONTEXT = Context(autoescape=True)
+
+
+def _v(value: object) -> str:
+    """``{{ value }}``: escaped and localised."""
+    return render_value_in_context(value, _CONTEXT)
+
+
+def _join(values: Iterable[Any], separator: str) -> str:
+    """``{{ values|join:separator }}`` with autoescaping."""
+    return conditional_escape(separator).join(conditional_escape(v) for v in values)
+
+
+def row_html(item: InfusionSummary, patient_id: int) -> str:
+    """One row of the history table (``<tr>…</tr>``)."""
+    infusion = item.infusion
+    url = reverse("infusions:detail", args=[patient_id, infusion.pk])
+    if item.given_g is not None:
+        given = _v(item.given_g)
+        if item.volume_infused_ml:
+            given += f" ({_v(item.volume_infused_ml)} mL)"
+    elif item.given_words == "running":
+        given = _v(gettext("running"))
+    else:
+        given = _v(gettext("unknown"))
+    if item.highest_ml_h is not None:
+        rate = (
+            f"{_v(floatformat(item.highest_ml_h, 1))} mL/h "
+            f"({_v(floatformat(item.highest_ml_kg_h, 3))} mL/kg/h)"
+        )
+    else:
+        rate = "–"
+    reactions = "<br>".join(
+        f'{_join(r["symptoms"], ", ")} → {_v(r["heading"])}' for r in item.reactions
+    ) or _v(gettext("none"))
+    return (
+        f'<tr><td><a href="{_v(url)}">{_v(when(infusion.started_at))}</a></td>'
+        f"<td>{_v(infusion.day)}</td><td>{_v(item.brand)}</td><td>{_v(item.dose_g)}</td>"
+        f"<td>{given}</td><td>{_join(item.lots, '; ')}</td>\n"
+        f"        <td>{rate}</td>\n"
+        f"        <td>{reactions}</td></tr>"
+    )
+
+
+def rows_html(history: Iterable[InfusionSummary], patient_id: int) -> SafeString:
+    """Every row, as the template's loop wrote them (one after another, each after a line
+    break and six spaces, the loop's own whitespace)."""
+    return mark_safe(  # every value is escaped by _v or _join
+        "".join(f"\n      {row_html(item, patient_id)}\n    " for item in history)
+    )
