@@ -118,3 +118,31 @@ def test_the_after_window_follows_the_actual_end_of_the_course(client, world):
     assert "starts when the last day" not in body
     end = timezone.localtime(last.ended_at).strftime("%Y-%m-%d %H:%M")
     assert end in body
+
+
+def test_the_page_reads_the_same_few_times_however_many_drinks_and_infusions(client, world):
+    """Issue 10: the windows' sums, the course's two ends and the list are each one read."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def reads() -> int:
+        with CaptureQueriesContext(connection) as context:
+            assert client.get(page(world)).status_code == 200
+        return len(context.captured_queries)
+
+    client.force_login(world.nurse)
+    approval = approve_document(world, builders.document())
+    last = run_last_day(client, world, approval)
+    few = reads()
+    start = last.started_at
+    for n in range(1, 6):  # more infusions of the course, and drinks in every window
+        Infusion.objects.create(
+            approval=approval, patient=world.patient, day=last.day, started_by=world.nurse,
+            started_at=start - timedelta(days=n), ended_at=start - timedelta(days=n, hours=-3),
+        )
+    HydrationEntry.objects.bulk_create(
+        HydrationEntry(patient=world.patient, at=timezone.now() - timedelta(hours=h),
+                       volume="100 mL", volume_ml=Decimal(100), recorded_by=world.nurse)
+        for h in range(60)
+    )
+    assert reads() == few <= 10

@@ -973,18 +973,21 @@ def hydration(request: HttpRequest, patient_id: int) -> HttpResponse:
     return render(request, "infusions/hydration.html", context)
 
 
-def _course(patient: Patient) -> tuple[Infusion | None, Infusion | None, Approval | None]:
-    """The first and the latest infusion of the latest course (the approval of the latest
-    infusion) and that approval: two rows, however many infusions the course has."""
+def _course(patient: Patient) -> tuple[datetime | None, Infusion | None, datetime | None]:
+    """The start of the first infusion of the latest course (the approval of the latest
+    infusion), the latest infusion, and when the course's last day actually ended (as
+    ``records.course_end``; None until it has): two reads, however many infusions the course
+    has."""
     latest = Infusion.objects.filter(patient=patient).select_related("approval").first()
     if latest is None:
         return None, None, None
-    first = (
-        Infusion.objects.filter(approval=latest.approval_id, patient=patient)
-        .order_by("started_at", "pk")
-        .first()
-    )
-    return first, latest, latest.approval
+    days = [int(d["day"]) for d in latest.approval.snapshot.get("days", []) if "day" in d]
+    # the two ends of the course in one read (the infusion indexes by approval serve both)
+    wanted: dict[str, Any] = {"first": Min("started_at", filter=Q(patient=patient))}
+    if days:
+        wanted["end"] = Max("ended_at", filter=Q(day=max(days)))
+    ends = Infusion.objects.filter(approval=latest.approval_id).aggregate(**wanted)
+    return ends["first"], latest, ends.get("end")
 
 
 def drunk_ml(entries: QuerySet[HydrationEntry], windows: list[Q]) -> list[Decimal]:
@@ -1007,16 +1010,15 @@ def _hydration_context(request: HttpRequest, patient: Patient, form: Any) -> dic
     now = timezone.now()
     entries = HydrationEntry.objects.filter(patient=patient).filter(archived_at__isnull=True)
     limit = FluidLimit.objects.filter(patient=patient).filter(archived_at__isnull=True).first()
-    first, latest, approval = _course(patient)
     # "after" counts from the actual end of the course (the last day of the approved plan)
-    end_of_course = records.course_end(approval) if approval is not None else None
+    first_start, latest, end_of_course = _course(patient)
     progress: list[dict[str, Any]] = []
     for window in hydration_windows():
         start: datetime | None = None
         end: datetime | None = None
         waiting = ""
-        if window.name == "before" and first is not None:
-            end = first.started_at
+        if window.name == "before" and first_start is not None:
+            end = first_start
             start = end + timedelta(hours=float(window.from_h))
         elif window.name == "during" and latest is not None:
             start, end = latest.started_at, latest.ended_at or now
