@@ -18,6 +18,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 
+from ivig.web.accounts.models import User
 from ivig.web.patients.models import condition_words, format_decimal
 from ivig.web.ui.words import when
 
@@ -243,10 +244,10 @@ def _entry(record: Any, previous: Any, users: dict[int, str], instance: Any = No
     ]
     change = record.history_type
     kind = _("created") if change == "+" else _("changed") if change == "~" else _("deleted")
-    who = record.history_user
+    who = record.history_user_id
     return Entry(
         when=record.history_date,
-        who=str(who) if who is not None else _("the system"),
+        who=users.get(who, f"#{who}") if who is not None else _("the system"),
         what=f"{str(model._meta.verbose_name).capitalize()}: "
         f"{instance if instance is not None else record.instance}",
         action=kind,
@@ -384,28 +385,26 @@ class Entries(Sequence[Entry]):
         shown = {(source, history_id) for source, history_id, _p in keys}
         records: dict[tuple[int, int], Any] = {}
         instances: dict[tuple[int, int], Any] = {}
-        users: dict[int, str] = {}
+        people_ids: set[int] = set()
         for source, ids in wanted.items():
             model = self.models[source]
-            people = _user_fields(model)
             relations = _TITLE_RELATIONS.get(model._meta.label, [])
-            rows = (
-                _historical(model)
-                .filter(history_id__in=ids)
-                .order_by()
-                .select_related("history_user", *(name for name, _a in people), *relations)
-            )
+            rows = _historical(model).filter(history_id__in=ids).order_by()
+            if relations:
+                rows = rows.select_related(*relations)
             for row in rows:
                 records[source, row.history_id] = row
-                for name, attname in people:
-                    person = getattr(row, name)
-                    if person is not None:
-                        users[getattr(row, attname)] = str(person)
+                # who made and who is named in each record: their names are read once below
+                # (a page names a handful of people; a User per link per record cost more)
+                people_ids.add(row.history_user_id)
+                people_ids.update(getattr(row, attname) for _n, attname in _user_fields(model))
                 if (source, row.history_id) in shown:
                     instance = instances[source, row.history_id] = row.instance
                     for name in relations:  # the title's link, read with the record
                         if (related := getattr(row, name)) is not None:
                             setattr(instance, name, related)
+        people_ids.discard(None)  # type: ignore[arg-type]
+        users = {person.pk: str(person) for person in User.objects.filter(pk__in=people_ids)}
         return [
             _entry(
                 records[source, history_id],
