@@ -183,3 +183,44 @@ def test_the_history_rows_are_the_template_s(world, language):
         )
         assert rows_html(history, world.patient.pk) == expected
     assert "&lt;itch&gt;" in expected and "A&amp;B" in expected
+
+
+def test_the_start_list_reads_the_approvals_the_orm_reads(client, world):
+    """Replaced, archived and current versions: the same choices, wording and default as
+    through the ORM (``_approvals``, each version's ``superseded_by``)."""
+    from ivig.core.infusion_checks import is_plan_snapshot
+    from ivig.web.infusions import history_sql
+    from ivig.web.infusions.forms import start_choice_text
+    from ivig.web.infusions.views import _approvals
+    from ivig.web.plans.approval import approve, start_choices
+    from tests.web.test_approval import FAST_LAST_STEP
+    from tests.web.test_plans import form_data, save_plan, url
+
+    child = world.patient
+    client.force_login(world.prescriber)
+    old = save_plan(client, child, label="October course")
+    approve(old, world.prescriber)
+    client.post(
+        url("edit", child.pk, old.pk), form_data(steps=FAST_LAST_STEP, label="November course")
+    )
+    new = old.superseded_by.get()
+    approve(new, world.prescriber, {"rate_above_label_max": "Tolerated before"})
+    client.post(url("edit", child.pk, new.pk), form_data(label="Draft"))  # replaces ``new``
+    gone = save_plan(client, child, label="Archived course")
+    approve(gone, world.prescriber)
+    client.post(url("archive", child.pk, gone.pk), {"reason": "Wrong weight"})
+    gone.refresh_from_db()
+    assert gone.archived_at is not None
+
+    def described(choices, default):
+        return [(start_choice_text(c), c.current) for c in choices], default
+
+    every, replacing = history_sql.startable_approvals(child.pk)
+    every = [a for a in every if is_plan_snapshot(a.snapshot)]  # as the page (and _approvals)
+    orm = _approvals(child)
+    assert len(every) == 2 and every == orm
+    assert [a.plan_version for a in every] == [a.plan_version for a in orm]
+    sql_choices = described(*start_choices(every, replacing))
+    assert sql_choices == described(*start_choices(orm))
+    texts = " ".join(text for text, _current in sql_choices[0])
+    assert "REPLACED by" in texts and "Draft" in texts and "Archived course" not in texts

@@ -1,6 +1,6 @@
-"""What the patient's infusions page reads for its history table and its by-brand figures, in
-hand-written SQL: a page of the infusions, the events their summaries read, and the two
-aggregates of the brand figures.
+"""What the patient's infusions page reads for its history table, its by-brand figures and its
+start form, in hand-written SQL: the infusions counted by plan and day, a page of them, the
+events their summaries read, the two aggregates of the brand figures, the approved plans.
 
 Built through the ORM each statement cost more Python (about 0.3 ms to compile it and build
 the model instances) than SQLite takes to answer it; here each is one statement that runs the
@@ -21,6 +21,7 @@ from django.db import connection, models
 
 from ivig.web.infusions.live_log import sql_rows
 from ivig.web.infusions.models import EventKind, Infusion, InfusionEvent
+from ivig.web.plans.models import Approval, PlanVersion
 
 _INFUSIONS = Infusion._meta.db_table
 _EVENTS = InfusionEvent._meta.db_table
@@ -201,3 +202,50 @@ def infusion_groups(patient_id: int) -> list[dict[str, Any]]:
     names = ("approval_id", "day", "count", "first", "last_end", "running", "running_at")
     rows = sql_rows(sql, [patient_id], [None, None, None, at, end, None, at])
     return [dict(zip(names, row, strict=True)) for row in rows]
+
+
+def _columns(model: type[models.Model], alias: str) -> tuple[list[models.Field[Any, Any]], str]:
+    fields = [f for f in model._meta.concrete_fields if isinstance(f, models.Field)]
+    return fields, ", ".join(f"{alias}.{_q(f.column)}" for f in fields)
+
+
+def startable_approvals(patient_id: int) -> tuple[list[Approval], dict[int, list[PlanVersion]]]:
+    """The approvals of the patient's plan versions not archived, newest first, each with its
+    version (as ``Approval.objects.filter(plan_version__patient=…,
+    plan_version__archived_at__isnull=True).select_related("plan_version")``), and
+    {version id: the versions that replace it, newest first} (``superseded_by``, for
+    ``plans.approval.start_choices``): two statements."""
+    approval_fields, approval_columns = _columns(Approval, "a")
+    version_fields, version_columns = _columns(PlanVersion, "v")
+    pk = _q("id")
+    sql = (
+        f"SELECT {approval_columns}, {version_columns} FROM {_q(Approval._meta.db_table)} a "
+        f"JOIN {_q(PlanVersion._meta.db_table)} v ON v.{pk} = a.{_q('plan_version_id')} "
+        f"WHERE v.{_q('patient_id')} = %s AND v.{_q('archived_at')} IS NULL "
+        f"ORDER BY a.{_q('approved_at')} DESC, a.{pk} DESC"
+    )
+    split = len(approval_fields)
+    approval_names = [f.attname for f in approval_fields]
+    version_names = [f.attname for f in version_fields]
+    approvals = []
+    versions: dict[int, PlanVersion] = {}
+    for row in sql_rows(sql, [patient_id], [*approval_fields, *version_fields]):
+        approval = Approval.from_db(connection.alias, approval_names, row[:split])
+        version = versions.get(row[split]) or PlanVersion.from_db(
+            connection.alias, version_names, row[split:]
+        )
+        versions[version.pk] = version
+        approval.plan_version = version
+        approvals.append(approval)
+    replacing: dict[int, list[PlanVersion]] = {pk: [] for pk in versions}
+    if versions:
+        sql = (
+            f"SELECT {version_columns} FROM {_q(PlanVersion._meta.db_table)} v "
+            f"WHERE v.{_q('supersedes_id')} IN ({_marks(list(versions))}) "
+            f"ORDER BY v.{_q('created_at')} DESC, v.{pk} DESC"
+        )
+        for row in sql_rows(sql, list(versions), version_fields):
+            newer = PlanVersion.from_db(connection.alias, version_names, row)
+            if newer.supersedes_id is not None:  # (always: it is what was asked)
+                replacing[newer.supersedes_id].append(newer)
+    return approvals, replacing

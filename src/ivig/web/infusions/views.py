@@ -124,8 +124,9 @@ def infusion_list(request: HttpRequest, patient_id: int) -> HttpResponse:
     page = pages.page(
         request, InfusionPage(patient.pk, sum(g["count"] for g in groups)), HISTORY_PAGE
     )
-    approvals = _approvals(patient)
-    choices, default = start_choices(approvals)
+    every, replacing = history_sql.startable_approvals(patient.pk)  # as _approvals reads them
+    approvals = [a for a in every if is_plan_snapshot(a.snapshot)]
+    choices, default = start_choices(approvals, replacing)
     now = timezone.now()
     checkins, overdue = _checkins_shown(patient, now)
     shown = default or (approvals[0] if approvals else None)

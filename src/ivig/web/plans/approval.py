@@ -172,16 +172,22 @@ class StartChoice:
         return course if isinstance(course, dict) else {}
 
 
-def start_choices(approvals: list[Approval]) -> tuple[list[StartChoice], Approval | None]:
+def start_choices(
+    approvals: list[Approval], replacing: Mapping[int, list[PlanVersion]] | None = None
+) -> tuple[list[StartChoice], Approval | None]:
     """The approved versions (not archived) with their status, newest approval first, and the
     default: the latest approval of the current prescription (a prescribed or amended version
     that no newer active version replaces). No default when there is none, so nothing is
-    preselected silently."""
+    preselected silently. ``replacing``: {version id: the versions that replace it} when the
+    caller has read them (else each version's ``superseded_by``)."""
     ordered = sorted(approvals, key=lambda a: (a.approved_at, a.pk), reverse=True)
     out: list[StartChoice] = []
     for approval in ordered:
         version = approval.plan_version
-        newer = [v for v in version.superseded_by.all() if v.archived_at is None]
+        replacements = (
+            version.superseded_by.all() if replacing is None else replacing.get(version.pk, [])
+        )
+        newer = [v for v in replacements if v.archived_at is None]
         out.append(StartChoice(approval, not newer, newer, approval.error_overrides))
     prescriptions = (PlanKind.PRESCRIBED, PlanKind.AMENDED)
     default = next(
