@@ -20,7 +20,7 @@ from typing import Any, overload
 from django.db import connection, models
 
 from ivig.web.infusions.live_log import sql_rows
-from ivig.web.infusions.models import EventKind, Infusion, InfusionEvent
+from ivig.web.infusions.models import CheckIn, EventKind, Infusion, InfusionEvent
 from ivig.web.plans.models import Approval, PlanVersion
 
 _INFUSIONS = Infusion._meta.db_table
@@ -249,3 +249,22 @@ def startable_approvals(patient_id: int) -> tuple[list[Approval], dict[int, list
             if newer.supersedes_id is not None:  # (always: it is what was asked)
                 replacing[newer.supersedes_id].append(newer)
     return approvals, replacing
+
+
+def newest_checkins(patient_id: int, limit: int) -> tuple[list[CheckIn], dict[int, int]]:
+    """The patient's newest ``limit`` check-ins (by due time, then id), newest first, and
+    {check-in id: the approval id of its infusion's plan}: one statement."""
+    fields, columns = _columns(CheckIn, "c")
+    sql = (
+        f"SELECT {columns}, i.{_q('approval_id')} FROM {_q(CheckIn._meta.db_table)} c "
+        f"JOIN {_q(_INFUSIONS)} i ON i.{_q('id')} = c.{_q('infusion_id')} "
+        f"WHERE c.{_q('patient_id')} = %s "
+        f"ORDER BY c.{_q('due_at')} DESC, c.{_q('id')} DESC LIMIT %s"
+    )
+    names = [f.attname for f in fields]
+    checkins, approval_of = [], {}
+    for row in sql_rows(sql, [patient_id, limit], [*fields, None]):
+        checkin = CheckIn.from_db(connection.alias, names, row[:-1])
+        checkins.append(checkin)
+        approval_of[checkin.pk] = row[-1]
+    return checkins, approval_of

@@ -35,10 +35,17 @@ def _join(values: Iterable[Any], separator: str) -> str:
     return conditional_escape(separator).join(conditional_escape(v) for v in values)
 
 
-def row_html(item: InfusionSummary, patient_id: int) -> str:
+def _detail_url(patient_id: int) -> str:
+    """The infusion page's address with ``{}`` for the infusion (one ``reverse`` a table)."""
+    url = reverse("infusions:detail", args=[patient_id, 0])
+    assert url.endswith("/0/")
+    return url[: -len("0/")] + "{}/"
+
+
+def row_html(item: InfusionSummary, patient_id: int, detail_url: str | None = None) -> str:
     """One row of the history table (``<tr>…</tr>``)."""
     infusion = item.infusion
-    url = reverse("infusions:detail", args=[patient_id, infusion.pk])
+    url = (detail_url or _detail_url(patient_id)).format(int(infusion.pk))
     if item.given_g is not None:
         given = _v(item.given_g)
         if item.volume_infused_ml:
@@ -69,6 +76,7 @@ def row_html(item: InfusionSummary, patient_id: int) -> str:
 def rows_html(history: Iterable[InfusionSummary], patient_id: int) -> SafeString:
     """Every row, as the template's loop wrote them (one after another, each after a line
     break and six spaces, the loop's own whitespace)."""
+    detail = _detail_url(patient_id)
     return mark_safe(  # every value is escaped by _v or _join
-        "".join(f"\n      {row_html(item, patient_id)}\n    " for item in history)
+        "".join(f"\n      {row_html(item, patient_id, detail)}\n    " for item in history)
     )

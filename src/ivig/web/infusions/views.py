@@ -11,7 +11,15 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import IntegrityError, transaction
-from django.db.models import DecimalField, Max, Min, Q, QuerySet, Sum
+from django.db.models import (
+    DecimalField,
+    Max,
+    Min,
+    Q,
+    QuerySet,
+    Sum,
+    prefetch_related_objects,
+)
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone, translation
@@ -50,7 +58,9 @@ WRITE = Action.RECORD_MEASUREMENT
 LOG_PAGE = 20  # log entries per page (the newest first: the page stays light)
 TIMELINE_PAGE = 50  # timeline rows per page
 CHECKINS_SHOWN = 50  # the newest check-ins on the infusions page
-HISTORY_PAGE = 20  # infusions per page of the history table
+# infusions per page of the history table: the last ten (most of a year of courses; every
+# infusion is in the doctor's summary, CSV and PDF); each row's summary reads its events
+HISTORY_PAGE = 10
 
 
 def _remembered_unit(request: HttpRequest) -> str | None:
@@ -128,7 +138,7 @@ def infusion_list(request: HttpRequest, patient_id: int) -> HttpResponse:
     approvals = [a for a in every if is_plan_snapshot(a.snapshot)]
     choices, default = start_choices(approvals, replacing)
     now = timezone.now()
-    checkins, overdue = _checkins_shown(patient, now)
+    checkins, overdue, approval_of = _checkins_shown(patient, now)
     shown = default or (approvals[0] if approvals else None)
     next_day: int | None = None
     next_date: date | None = None
@@ -138,7 +148,7 @@ def infusion_list(request: HttpRequest, patient_id: int) -> HttpResponse:
         next_day = infusion_day.next_day(shown.snapshot, started)
         if next_day is not None:
             next_date = infusion_day.planned_date(shown.snapshot, next_day)
-        if not _has_checkins(shown, checkins):
+        if not _has_checkins(shown, approval_of):
             # the course's end: the last end of its last day (None until it has ended)
             last_day = max(infusion_day.day_numbers(shown.snapshot), default=None)
             end = max(
@@ -198,16 +208,15 @@ def infusion_list(request: HttpRequest, patient_id: int) -> HttpResponse:
     )
 
 
-def _checkins_shown(patient: Patient, now: datetime) -> tuple[list[CheckIn], list[CheckIn]]:
-    """The newest check-ins (a long history has hundreds), oldest first, and every overdue one
-    (due, never answered: ``records.overdue_checkins``), asked for apart only when the patient
-    has more check-ins than are shown."""
-    newest = list(
-        CheckIn.objects.filter(patient=patient)
-        .select_related("infusion")
-        .prefetch_related("answers")
-        .order_by("-due_at", "-pk")[:CHECKINS_SHOWN]
-    )
+def _checkins_shown(
+    patient: Patient, now: datetime
+) -> tuple[list[CheckIn], list[CheckIn], dict[int, int]]:
+    """The newest check-ins (a long history has hundreds), oldest first, every overdue one
+    (due, never answered: ``records.overdue_checkins``, asked for apart only when the patient
+    has more check-ins than are shown) and {check-in id: its plan's approval id}."""
+    newest, approval_of = history_sql.newest_checkins(patient.pk, CHECKINS_SHOWN)
+    if newest:
+        prefetch_related_objects(newest, "answers")
     if len(newest) < CHECKINS_SHOWN:  # every check-in of the patient is here
         overdue = sorted(
             (c for c in newest if c.due_at <= now and not c.answers.all()),
@@ -215,15 +224,16 @@ def _checkins_shown(patient: Patient, now: datetime) -> tuple[list[CheckIn], lis
         )
     else:
         overdue = records.overdue_checkins(patient, now)
-    return sorted(newest, key=lambda c: (c.due_at, c.pk)), overdue
+    return sorted(newest, key=lambda c: (c.due_at, c.pk)), overdue, approval_of
 
 
-def _has_checkins(approval: Approval, newest: list[CheckIn]) -> bool:
+def _has_checkins(approval: Approval, approval_of: dict[int, int]) -> bool:
     """Whether the course of ``approval`` has check-ins, from the newest check-ins of the
-    patient when they tell (one of them is the course's, or they are all the patient has)."""
-    if any(c.infusion.approval_id == approval.pk for c in newest):
+    patient (``approval_of`` their plans) when they tell (one of them is the course's, or
+    they are all the patient has)."""
+    if approval.pk in approval_of.values():
         return True
-    if len(newest) < CHECKINS_SHOWN:
+    if len(approval_of) < CHECKINS_SHOWN:
         return False
     return CheckIn.objects.filter(infusion__approval=approval).exists()
 
