@@ -317,3 +317,40 @@ def test_the_infusions_page_lists_the_newest_check_ins_oldest_first(nurse, world
     section = body.split('id="checkins-heading"')[1].split("</section>")[0]
     shown = re.findall(r"Call number (\d{3})", section)
     assert shown == [f"{i:03d}" for i in range(10, CHECKINS_SHOWN + 10)]
+
+
+def test_the_patient_page_lists_the_newest_overdue_check_ins_and_counts_the_rest(nurse, world):
+    """A family that stopped answering has hundreds of overdue check-ins: the patient page lists
+    the newest few (the current course's, the ones to act on) and counts the others, in a fixed
+    number of queries; an answered one is not overdue."""
+    from ivig.web.infusions.models import CheckIn, CheckInAnswer
+    from ivig.web.infusions.records import OVERDUE_SHOWN
+
+    infusion = start(nurse, world, approve(world))
+    now = timezone.now()
+
+    def add(count, first=0):
+        return CheckIn.objects.bulk_create(
+            CheckIn(
+                infusion=infusion, patient=world.patient, due_at=now - timedelta(days=400 - i),
+                hours_after_end=Decimal(24), label=f"Call number {i:03d}", focus={}, tiers=[],
+            )
+            for i in range(first, first + count)
+        )
+
+    page = f"/patients/{world.patient.pk}/"
+    add(OVERDUE_SHOWN)
+    body = nurse.get(page).content.decode()
+    assert re.findall(r"Call number (\d{3})", body) == [f"{i:03d}" for i in range(OVERDUE_SHOWN)]
+    assert 'id="more-overdue"' not in body
+    few = _queries(nurse, page)
+    made = add(300, first=OVERDUE_SHOWN)
+    CheckInAnswer.objects.create(
+        checkin=made[-1], answered_at=now, answered_by=world.nurse, report={}, triage={}
+    )
+    with CaptureQueriesContext(connection) as context:
+        body = nurse.get(page).content.decode()
+    newest = range(OVERDUE_SHOWN + 300 - 1 - OVERDUE_SHOWN, OVERDUE_SHOWN + 300 - 1)
+    assert re.findall(r"Call number (\d{3})", body) == [f"{i:03d}" for i in newest]
+    assert "And 299 earlier check-ins not answered." in body
+    assert len(context.captured_queries) == few + 1  # the count of the others

@@ -390,13 +390,33 @@ def highest_level(item: CheckIn) -> str:
     return best.level if best is not None else ""
 
 
-def overdue_checkins(patient: Patient, now: datetime | None = None) -> list[CheckIn]:
+# Design choice: the patient page lists the newest overdue check-ins and counts the others (a
+# family that stopped answering for a year has hundreds; the current course's are the ones to
+# act on, and the infusions page lists the check-ins in full).
+OVERDUE_SHOWN = 5
+
+
+def overdue_checkins(
+    patient: Patient, now: datetime | None = None, *, limit: int | None = None
+) -> list[CheckIn]:
+    """The check-ins due and never answered, oldest first; with ``limit``, the newest
+    ``limit`` of them (read newest first, so a long history is not read to find them)."""
     now = now or timezone.now()
-    return list(
-        CheckIn.objects.filter(patient=patient, answers__isnull=True, due_at__lte=now).order_by(
-            "due_at"
-        )
-    )
+    overdue = CheckIn.objects.filter(patient=patient, answers__isnull=True, due_at__lte=now)
+    if limit is None:
+        return list(overdue.order_by("due_at"))
+    newest = overdue.order_by("-due_at", "-pk")[:limit]
+    return sorted(newest, key=lambda c: (c.due_at, c.pk))
+
+
+def overdue_on_patient_page(patient: Patient) -> tuple[list[CheckIn], int]:
+    """The newest ``OVERDUE_SHOWN`` overdue check-ins, and how many more there are."""
+    now = timezone.now()
+    shown = overdue_checkins(patient, now, limit=OVERDUE_SHOWN + 1)
+    if len(shown) <= OVERDUE_SHOWN:
+        return shown, 0
+    total = CheckIn.objects.filter(patient=patient, answers__isnull=True, due_at__lte=now).count()
+    return shown[1:], total - OVERDUE_SHOWN
 
 
 # --- Actual vs planned

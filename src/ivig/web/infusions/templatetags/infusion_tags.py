@@ -7,11 +7,12 @@ from typing import Any
 
 from django import template
 
-from ivig.web.infusions.records import overdue_checkins
+from ivig.web.infusions.records import overdue_on_patient_page
 
 register = template.Library()
 
 
 @register.inclusion_tag("infusions/_patient_links.html")
 def infusion_links(patient: Any) -> dict[str, Any]:
-    return {"patient": patient, "overdue": overdue_checkins(patient)}
+    overdue, more = overdue_on_patient_page(patient)
+    return {"patient": patient, "overdue": overdue, "more_overdue": more}
