@@ -287,3 +287,19 @@ def test_the_nurses_page_reads_the_same_few_times_however_long_the_records(clien
     for rate in (10, 200, 50):
         assert f"Last recorded pump rate: {rate} mL/h." in body
     assert many == few <= 10
+
+
+def test_a_running_infusion_of_an_archived_plan_still_shows_its_steps(client, world):
+    """The running infusion's approved plan is read even when its version is no longer an
+    active one (the page reads the active versions' approvals first and reuses them)."""
+    approval = approve(world)
+    infusion = Infusion.objects.create(
+        approval=approval, patient=world.patient, day=1, started_by=world.nurse,
+        started_at=timezone.now() - timedelta(minutes=40),
+    )
+    world.plan.archived_at = timezone.now()
+    world.plan.save()
+    client.force_login(world.nurse)
+    body = client.get("/").content.decode()
+    assert "Infusions running now" in body and "Planned now: step 2 of 4" in body
+    assert f"/patients/{world.patient.pk}/infusions/{infusion.pk}/" in body

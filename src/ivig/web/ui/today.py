@@ -149,9 +149,12 @@ def running_infusion(
     )
 
 
-def _latest_approvals(patients: dict[int, Patient]) -> dict[int, Approval]:
-    """The newest approval of each patient's active, not superseded plans (not pump plans).
-    ``patients`` by id: each approval's version gets its patient from there (not read again)."""
+def _latest_approvals(
+    patients: dict[int, Patient],
+) -> tuple[dict[int, Approval], dict[int, Approval]]:
+    """The newest approval of each patient's active, not superseded plans (not pump plans),
+    by patient; and every approval read, by id (a running infusion's plan is most often one
+    of them). ``patients`` by id: each version gets its patient from there (not read again)."""
     approvals = (
         Approval.objects.filter(
             plan_version__patient__in=list(patients),
@@ -162,12 +165,14 @@ def _latest_approvals(patients: dict[int, Patient]) -> dict[int, Approval]:
         .order_by("-approved_at", "-pk")
     )
     out: dict[int, Approval] = {}
+    read: dict[int, Approval] = {}
     for approval in approvals:
+        read[approval.pk] = approval
         patient_id = approval.plan_version.patient_id
+        approval.plan_version.patient = patients[patient_id]
         if patient_id not in out and is_plan_snapshot(approval.snapshot):
-            approval.plan_version.patient = patients[patient_id]
             out[patient_id] = approval
-    return out
+    return out, read
 
 
 def _days(approval: Approval) -> list[tuple[int, date, str | None]]:
@@ -201,17 +206,23 @@ def build(user: Any, now: datetime | None = None) -> Today:
     prescribing = by_role.get(Role.PRESCRIBER, [])
 
     by_id = {patient.pk: patient for patient in patients}
+    approvals, approvals_read = _latest_approvals(by_id)
     running_list = list(
-        Infusion.objects.filter(patient__in=list(by_id), ended_at__isnull=True)
-        .select_related("approval")
-        .order_by("started_at")
+        Infusion.objects.filter(patient__in=list(by_id), ended_at__isnull=True).order_by(
+            "started_at"
+        )
     )
+    # each running infusion's approved plan: among those just read, or else read now (an
+    # infusion of an archived or pump-only version; an approval's snapshot never changes)
+    missing = {i.approval_id for i in running_list} - approvals_read.keys()
+    if missing:
+        approvals_read.update(Approval.objects.in_bulk(missing))
     for infusion in running_list:  # (the patients are read already)
         infusion.patient = by_id[infusion.patient_id]
+        infusion.approval = approvals_read[infusion.approval_id]
     pumps = last_pump_settings(running_list) if running_list else {}
     result.running = [running_infusion(i, now, pumps.get(i.pk)) for i in running_list]
 
-    approvals = _latest_approvals(by_id)
     # the days of these courses already started (each pair once, however many infusions)
     started = set(
         Infusion.objects.filter(approval__in=[a.pk for a in approvals.values()])
