@@ -409,14 +409,11 @@ def overdue_checkins(
     return sorted(newest, key=lambda c: (c.due_at, c.pk))
 
 
-def overdue_on_patient_page(patient: Patient) -> tuple[list[CheckIn], int]:
-    """The newest ``OVERDUE_SHOWN`` overdue check-ins, and how many more there are."""
-    now = timezone.now()
-    shown = overdue_checkins(patient, now, limit=OVERDUE_SHOWN + 1)
-    if len(shown) <= OVERDUE_SHOWN:
-        return shown, 0
-    total = CheckIn.objects.filter(patient=patient, answers__isnull=True, due_at__lte=now).count()
-    return shown[1:], total - OVERDUE_SHOWN
+def overdue_on_patient_page(patient: Patient) -> tuple[list[CheckIn], bool]:
+    """The newest ``OVERDUE_SHOWN`` overdue check-ins, and whether there are older ones (not
+    counted: counting reads every unanswered check-in of a long history)."""
+    shown = overdue_checkins(patient, limit=OVERDUE_SHOWN + 1)
+    return shown[-OVERDUE_SHOWN:], len(shown) > OVERDUE_SHOWN
 
 
 # --- Actual vs planned
