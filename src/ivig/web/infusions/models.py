@@ -227,6 +227,9 @@ class CheckIn(models.Model):
         verbose_name = _("check-in")
         verbose_name_plural = _("check-ins")
         ordering = ["due_at", "pk"]
+        # a patient's newest check-ins (overdue or not) read backwards from the newest, not
+        # every check-in of a long history sorted
+        indexes = [models.Index(fields=["patient", "due_at", "id"], name="checkin_patient_due")]
 
     def __str__(self) -> str:
         return f"{self.patient} – {self.label}"
