@@ -9,12 +9,15 @@ tests/web/test_infusions_list_fast.py, in English and Spanish.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from django.template import Context
 from django.template.base import render_value_in_context
 from django.template.defaultfilters import floatformat
 from django.urls import reverse
+from django.utils import dateformat, timezone
+from django.utils.formats import get_format
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
@@ -42,10 +45,26 @@ def _detail_url(patient_id: int) -> str:
     return url[: -len("0/")] + "{}/"
 
 
-def row_html(item: InfusionSummary, patient_id: int, detail_url: str | None = None) -> str:
+def _when(moment: datetime, date_format: str) -> str:
+    """``words.when`` of an aware time, with the language's date format read once a table."""
+    local = timezone.localtime(moment)
+    return f"{dateformat.format(local, date_format)}, {local:%H:%M}"
+
+
+def row_html(
+    item: InfusionSummary,
+    patient_id: int,
+    detail_url: str | None = None,
+    date_format: str | None = None,
+) -> str:
     """One row of the history table (``<tr>…</tr>``)."""
     infusion = item.infusion
     url = (detail_url or _detail_url(patient_id)).format(int(infusion.pk))
+    started = infusion.started_at
+    if timezone.is_aware(started):
+        started_words = _when(started, date_format or str(get_format("DATE_FORMAT")))
+    else:
+        started_words = when(started)
     if item.given_g is not None:
         given = _v(item.given_g)
         if item.volume_infused_ml:
@@ -65,7 +84,7 @@ def row_html(item: InfusionSummary, patient_id: int, detail_url: str | None = No
         f'{_join(r["symptoms"], ", ")} → {_v(r["heading"])}' for r in item.reactions
     ) or _v(gettext("none"))
     return (
-        f'<tr><td><a href="{_v(url)}">{_v(when(infusion.started_at))}</a></td>'
+        f'<tr><td><a href="{_v(url)}">{_v(started_words)}</a></td>'
         f"<td>{_v(infusion.day)}</td><td>{_v(item.brand)}</td><td>{_v(item.dose_g)}</td>"
         f"<td>{given}</td><td>{_join(item.lots, '; ')}</td>\n"
         f"        <td>{rate}</td>\n"
@@ -76,7 +95,10 @@ def row_html(item: InfusionSummary, patient_id: int, detail_url: str | None = No
 def rows_html(history: Iterable[InfusionSummary], patient_id: int) -> SafeString:
     """Every row, as the template's loop wrote them (one after another, each after a line
     break and six spaces, the loop's own whitespace)."""
-    detail = _detail_url(patient_id)
+    detail, date_format = _detail_url(patient_id), str(get_format("DATE_FORMAT"))
     return mark_safe(  # every value is escaped by _v or _join
-        "".join(f"\n      {row_html(item, patient_id, detail)}\n    " for item in history)
+        "".join(
+            f"\n      {row_html(item, patient_id, detail, date_format)}\n    "
+            for item in history
+        )
     )
