@@ -117,3 +117,46 @@ def test_the_infusions_page_links_to_troughs_and_infections(client: Any, world: 
     assert f'href="{between}"' in body
     page = client.get(between).content.decode()
     assert "5.9 g/L" in page and "<svg" in page
+
+
+def test_the_forms_show_when_asked_for_and_after_a_refused_entry(client: Any, world: Any) -> None:
+    """Issue 10: the page is the levels, the chart and the infections; each form opens from
+    its section's link (no JavaScript) and stays open with its errors when an entry is
+    refused. Someone who may only read sees neither link nor form."""
+    client.force_login(world.nurse)
+    body = client.get(url(world)).content.decode()
+    assert 'href="?record=trough#record-trough"' in body
+    assert 'href="?record=infection#record-infection"' in body
+    assert 'name="trough-level"' not in body and 'name="infection-kind"' not in body
+    trough = client.get(url(world) + "?record=trough").content.decode()
+    assert 'id="record-trough"' in trough and 'name="trough-level"' in trough
+    assert '<label for="id_trough-level"' in trough
+    assert 'href="?record=infection#record-infection"' in trough
+    infection = client.get(url(world) + "?record=infection").content.decode()
+    assert 'name="infection-kind"' in infection and 'name="trough-level"' not in infection
+    refused = add_trough(client, world, "750", 1).content.decode()
+    assert "the unit is missing" in refused and 'name="trough-level"' in refused
+    client.force_login(world.viewer)
+    body = client.get(url(world)).content.decode()
+    assert "?record=" not in body and 'name="trough-level"' not in body
+
+
+def test_the_page_reads_the_same_few_times_however_many_entries(client: Any, world: Any) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def reads() -> int:
+        with CaptureQueriesContext(connection) as context:
+            assert client.get(url(world)).status_code == 200
+        return len(context.captured_queries)
+
+    client.force_login(world.nurse)
+    add_trough(client, world, "7 g/L", 30)
+    few = reads()
+    for days in range(1, 20):
+        add_trough(client, world, f"{6 + days / 10} g/L", 30 + days)
+        Infection.objects.create(
+            patient=world.patient, started_on=timezone.localdate() - timedelta(days=days),
+            kind="Cold", days_missed=1, recorded_by=world.nurse,
+        )
+    assert reads() == few <= 7

@@ -157,7 +157,12 @@ def between_context(patient: Patient) -> dict[str, Any]:
 def between_courses(request: HttpRequest, patient_id: int) -> HttpResponse:
     patient = access.get_patient_for_user(request.user, patient_id)
     can_record = access.can(request.user, patient, Action.RECORD_MEASUREMENT)
-    trough_form, infection_form = TroughForm(prefix="trough"), InfectionForm(prefix="infection")
+    # The forms show when asked for (?record=trough or infection: a link from each section,
+    # no JavaScript) or after a refused entry; otherwise the page is the levels, the chart and
+    # the infections (two forms of widgets were about half of the page's time).
+    asked = request.GET.get("record")
+    trough_form = TroughForm(prefix="trough") if asked == "trough" else None
+    infection_form = InfectionForm(prefix="infection") if asked == "infection" else None
     if request.method == "POST":
         patient = access.get_patient_for_user(
             request.user, patient_id, action=Action.RECORD_MEASUREMENT
