@@ -224,3 +224,33 @@ def test_the_start_list_reads_the_approvals_the_orm_reads(client, world):
     assert sql_choices == described(*start_choices(orm))
     texts = " ".join(text for text, _current in sql_choices[0])
     assert "REPLACED by" in texts and "Draft" in texts and "Archived course" not in texts
+
+
+OLD_PLANNED = """{% load i18n words %}{% for event in planned_checkins %}
+    <li>{% if language == "es" %}{{ event.title_es }}{% else %}{{ event.title_en }}{% endif %} – {% translate "due" %} <time datetime="{{ event.starts_at|local_iso }}">{{ event.starts_at|when }}</time></li>
+  {% endfor %}"""  # noqa: E501
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_the_planned_check_ins_are_the_template_s(language):
+    from datetime import datetime
+
+    from django.template import Context, Template
+    from django.utils import translation
+
+    from ivig.core.timeline import CareEvent
+    from ivig.web.infusions.history_table import planned_html
+
+    def event(starts_at, title):
+        return CareEvent("check_in", starts_at, None, title, f"{title} (es)", "", "", None, (), "")
+
+    planned = [
+        event(datetime(2026, 12, 3, 8, 30), "Check-in: 4 h <after>"),  # a plan's naive time
+        event(timezone.now(), "Llamada & más"),
+    ]
+    with translation.override(language):
+        expected = Template(OLD_PLANNED).render(
+            Context({"planned_checkins": planned, "language": language})
+        )
+        assert planned_html(planned, language) == expected
+    assert "&lt;after&gt;" in expected or "&amp;" in expected

@@ -201,7 +201,7 @@ def infusion_list(request: HttpRequest, patient_id: int) -> HttpResponse:
             "now": now,
             "running": running,
             "planned_checkins": planned_checkins,
-            "language": _language(),
+            "planned_rows": history_table.planned_html(planned_checkins, _language()),
             "next_day": next_day,
             "next_date": next_date,
         },
