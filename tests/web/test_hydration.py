@@ -146,3 +146,37 @@ def test_the_page_reads_the_same_few_times_however_many_drinks_and_infusions(cli
         for h in range(60)
     )
     assert reads() == few <= 10
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_the_empty_drink_form_is_written_as_the_field_template_writes_it(client, world, language):
+    """Issue 10: the page writes its empty drink form directly (no widget template per field);
+    labels, help text, aria-describedby and attributes are those of includes/field.html."""
+    import re
+
+    from django.conf import settings
+    from django.template import Context, Template
+    from django.utils import translation
+
+    from ivig.web.infusions.forms import HydrationForm
+
+    client.force_login(world.nurse)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    body = client.get(page(world)).content.decode()
+    assert f'<html lang="{language}"' in body
+    written = body.split('<form method="post" novalidate>', 1)[1].split("<button", 1)[0]
+    written = written.split(">", 1)[1]  # after the CSRF field
+    value = re.search(r'name="at" value="([^"]*)"', written)[1]
+    with translation.override(language):
+        form = HydrationForm(initial={"at": value})
+        expected = Template(
+            '{% for field in form %}{% if field.name != "confirm" %}'
+            '{% include "includes/field.html" %}{% endif %}{% endfor %}'
+        ).render(Context({"form": form}))
+
+    def squeeze(html: str) -> str:
+        return re.sub(r"\s+", " ", re.sub(r">\s+<", "><", html)).strip()
+
+    assert squeeze(written) == squeeze(expected)
+    assert 'aria-describedby="id_volume_helptext"' in written
+    assert 'id="id_volume_helptext"' in written
