@@ -354,3 +354,32 @@ def test_the_patient_page_lists_the_newest_overdue_check_ins_not_all(nurse, worl
     assert re.findall(r"Call number (\d{3})", body) == [f"{i:03d}" for i in newest]
     assert 'id="more-overdue"' in body and "Earlier check-ins were not answered" in body
     assert len(context.captured_queries) == few
+
+
+def test_the_patient_page_reads_a_fixed_number_of_queries_and_its_rows_link_right(nurse, world):
+    """Issue 10: the patient page's reads do not grow with the entries (the latest weight and
+    height come from the first page when they are on it; with a single page, a kind not on it
+    is not looked for); each row's archive link is the measurement's own."""
+    from django.urls import reverse
+
+    page = f"/patients/{world.patient.pk}/"
+    now = timezone.now()
+    one_page = _queries(nurse, page)  # the world's one weight: a single page, no height
+    body = nurse.get(page).content.decode()
+    assert "not recorded" in body  # no height
+    height = Measurement.objects.create(
+        patient=world.patient, kind=MeasurementKind.HEIGHT, value=Decimal(112), unit="cm",
+        taken_at=now - timedelta(days=400), recorded_by=world.nurse,
+    )
+    for i in range(30):
+        Measurement.objects.create(
+            patient=world.patient, kind=MeasurementKind.WEIGHT, value=Decimal(20) + i,
+            unit="kg", taken_at=now - timedelta(hours=i), recorded_by=world.nurse,
+        )
+    many = _queries(nurse, page)  # the height is not on page 1: read on its own
+    assert one_page <= many <= one_page + 2 and many <= 10
+    body = nurse.get(page).content.decode()
+    assert "112 cm" in body  # the latest height, beyond the first page
+    for m in Measurement.objects.filter(patient=world.patient).order_by("-taken_at", "-pk")[:10]:
+        assert reverse("patients:measurement_archive", args=(world.patient.pk, m.pk)) in body
+    assert reverse("patients:measurement_archive", args=(world.patient.pk, height.pk)) not in body

@@ -121,6 +121,8 @@ def _latest_weight_and_height(
     if page.number == 1:
         for m in page.object_list:
             found.setdefault(m.kind, m)
+        if page.paginator.num_pages == 1:  # every active entry is on this page: none other
+            return found.get(MeasurementKind.WEIGHT), found.get(MeasurementKind.HEIGHT)
     weight = found.get(MeasurementKind.WEIGHT) or patient.latest_weight()
     height = found.get(MeasurementKind.HEIGHT) or patient.latest_height()
     return weight, height
@@ -136,6 +138,9 @@ def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
     # each row's words are made here once (a template loop costs far more per row)
     can = access.permissions_for(request.user, patient)
     can_record = can[Action.RECORD_MEASUREMENT.value]
+    # one URL resolved, each row's made from it (a reverse() per row cost more than the row)
+    archive = reverse("patients:measurement_archive", args=(patient.pk, 0))
+    head, tail = archive.rsplit("/0/", 1)
     rows = []
     for m in page.object_list:
         what = str(m)  # "Weight: 44 lb"
@@ -148,11 +153,7 @@ def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
                 else _display_cm(m),
                 "taken": taken,
                 "by": str(m.recorded_by),
-                "archive_url": reverse(
-                    "patients:measurement_archive", args=(patient.pk, m.pk)
-                )
-                if can_record
-                else "",
+                "archive_url": f"{head}/{m.pk}/{tail}" if can_record else "",
                 "archive_hint": f"{what}, {taken}",
             }
         )
