@@ -26,7 +26,6 @@ from django.utils.translation import gettext
 from ivig.core.timeline import CareEvent
 from ivig.web.infusions.records import InfusionSummary
 from ivig.web.ui.templatetags.words import local_iso
-from ivig.web.ui.words import when
 
 _CONTEXT = Context(autoescape=True)
 
@@ -49,8 +48,9 @@ def _detail_url(patient_id: int) -> str:
 
 
 def _when(moment: datetime, date_format: str) -> str:
-    """``words.when`` of an aware time, with the language's date format read once a table."""
-    local = timezone.localtime(moment)
+    """``words.when`` of a time (aware: in the site's time zone; naive: a plan's wall-clock
+    time, as it is), with the language's date format read once a table."""
+    local = timezone.localtime(moment) if timezone.is_aware(moment) else moment
     return f"{dateformat.format(local, date_format)}, {local:%H:%M}"
 
 
@@ -63,11 +63,7 @@ def row_html(
     """One row of the history table (``<tr>…</tr>``)."""
     infusion = item.infusion
     url = (detail_url or _detail_url(patient_id)).format(int(infusion.pk))
-    started = infusion.started_at
-    if timezone.is_aware(started):
-        started_words = _when(started, date_format or str(get_format("DATE_FORMAT")))
-    else:
-        started_words = when(started)
+    started_words = _when(infusion.started_at, date_format or str(get_format("DATE_FORMAT")))
     if item.given_g is not None:
         given = _v(item.given_g)
         if item.volume_infused_ml:
@@ -109,12 +105,12 @@ def rows_html(history: Iterable[InfusionSummary], patient_id: int) -> SafeString
 
 def planned_html(events: Iterable[CareEvent], language: str) -> SafeString:
     """The planned check-ins' list items, as the template's loop wrote them."""
-    due = _v(gettext("due"))
+    due, date_format = _v(gettext("due")), str(get_format("DATE_FORMAT"))
     items = []
     for event in events:
         title = event.title_es if language == "es" else event.title_en
         items.append(
             f"\n    <li>{_v(title)} – {due} <time datetime=\"{_v(local_iso(event.starts_at))}\">"
-            f"{_v(when(event.starts_at))}</time></li>\n  "
+            f"{_v(_when(event.starts_at, date_format))}</time></li>\n  "
         )
     return mark_safe("".join(items))  # every value is escaped by _v
