@@ -10,14 +10,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from django.db.models import Count, Max, Q, Sum
+from django.db import connection, models
+from django.db.models import Q, Sum
 from django.utils import timezone
 
 from ivig.core.infusion_checks import is_plan_snapshot, planned_steps
 from ivig.web import access
 from ivig.web.accounts.models import Role
+from ivig.web.infusions.live_log import sql_rows
 from ivig.web.infusions.models import (
     LEVEL_RANK,
     CheckIn,
@@ -149,30 +151,69 @@ def running_infusion(
     )
 
 
-def _latest_approvals(
-    patients: dict[int, Patient],
-) -> tuple[dict[int, Approval], dict[int, Approval]]:
-    """The newest approval of each patient's active, not superseded plans (not pump plans),
-    by patient; and every approval read, by id (a running infusion's plan is most often one
-    of them). ``patients`` by id: each version gets its patient from there (not read again)."""
-    approvals = (
-        Approval.objects.filter(
-            plan_version__patient__in=list(patients),
-            plan_version__archived_at__isnull=True,
-        )
-        .exclude(plan_version__kind=PlanKind.PUMP)
-        .select_related("plan_version")
-        .order_by("-approved_at", "-pk")
+@dataclass
+class _Plans:
+    latest: dict[int, Approval]  # by patient: the newest approval of an active prescription
+    read: dict[int, Approval]  # by id: every approval read
+    waiting: set[int]  # patients with an active prescription version not approved yet
+    newest_pump: dict[int, datetime]  # by patient: when the newest active pump plan was saved
+
+
+def _plans(patients: dict[int, Patient]) -> _Plans:
+    """One read of the patients' active plan versions with their approvals: the newest
+    approval of each patient's active, not superseded plans (not pump plans), whether a
+    prescription waits for approval, and when the newest pump plan was saved.
+
+    Hand-written (the ORM took ~0.8 ms of Python for the two queries it needed, against
+    ~0.05 ms of SQLite); each column read as the ORM reads its field (``sql_rows``), the
+    approvals and versions built as the ORM builds them (``from_db``)."""
+    q = connection.ops.quote_name
+    def field(model: Any, name: str) -> models.Field[Any, Any]:
+        return cast("models.Field[Any, Any]", model._meta.get_field(name))
+
+    # (the ids, kinds and labels are read as they come; times and JSON as the ORM reads them)
+    fields = [None, None, None, None, field(PlanVersion, "created_at"), None]
+    fields += [field(Approval, "snapshot"), field(Approval, "approved_at")]
+    marks = ", ".join(["%s"] * len(patients))
+    # (the pump plans' approvals are not read: a pump plan is not a prescription)
+    sql = (
+        f"SELECT v.{q('id')}, v.{q('patient_id')}, v.{q('kind')}, v.{q('label')}, "
+        f"v.{q('created_at')}, a.{q('id')}, a.{q('snapshot')}, a.{q('approved_at')} "
+        f"FROM {q(PlanVersion._meta.db_table)} v LEFT JOIN {q(Approval._meta.db_table)} a "
+        f"ON a.{q('plan_version_id')} = v.{q('id')} AND v.{q('kind')} <> %s "
+        f"WHERE v.{q('patient_id')} IN ({marks}) AND v.{q('archived_at')} IS NULL"
     )
-    out: dict[int, Approval] = {}
-    read: dict[int, Approval] = {}
-    for approval in approvals:
-        read[approval.pk] = approval
+    rows = sql_rows(sql, [PlanKind.PUMP.value, *patients], fields)
+    alias = connection.alias
+    plans = _Plans(latest={}, read={}, waiting=set(), newest_pump={})
+    versions: dict[int, PlanVersion] = {}
+    for v_id, patient_id, kind, label, created_at, a_id, snapshot, approved_at in rows:
+        if kind == PlanKind.PUMP:
+            if patient_id not in plans.newest_pump or created_at > plans.newest_pump[patient_id]:
+                plans.newest_pump[patient_id] = created_at
+            continue
+        if a_id is None:
+            plans.waiting.add(patient_id)
+            continue
+        version = versions.get(v_id)
+        if version is None:
+            version = PlanVersion.from_db(
+                alias, ["id", "patient_id", "kind", "label"], [v_id, patient_id, kind, label]
+            )
+            version.patient = patients[patient_id]
+            versions[v_id] = version
+        approval = Approval.from_db(
+            alias, ["id", "plan_version_id", "snapshot", "approved_at"],
+            [a_id, v_id, snapshot, approved_at],
+        )
+        approval.plan_version = version
+        plans.read[a_id] = approval
+    # newest first, as the approvals were read before (by time of approval, then id)
+    for approval in sorted(plans.read.values(), key=lambda a: (a.approved_at, a.pk), reverse=True):
         patient_id = approval.plan_version.patient_id
-        approval.plan_version.patient = patients[patient_id]
-        if patient_id not in out and is_plan_snapshot(approval.snapshot):
-            out[patient_id] = approval
-    return out, read
+        if patient_id not in plans.latest and is_plan_snapshot(approval.snapshot):
+            plans.latest[patient_id] = approval
+    return plans
 
 
 def _days(approval: Approval) -> list[tuple[int, date, str | None]]:
@@ -206,7 +247,8 @@ def build(user: Any, now: datetime | None = None) -> Today:
     prescribing = by_role.get(Role.PRESCRIBER, [])
 
     by_id = {patient.pk: patient for patient in patients}
-    approvals, approvals_read = _latest_approvals(by_id)
+    plans = _plans(by_id)
+    approvals, approvals_read = plans.latest, dict(plans.read)
     running_list = list(
         Infusion.objects.filter(patient__in=list(by_id), ended_at__isnull=True).order_by(
             "started_at"
@@ -247,26 +289,9 @@ def build(user: Any, now: datetime | None = None) -> Today:
     # Courses to repeat: every day of the latest approved prescription is past and no newer
     # prescription waits (for the roles that enter plans; a viewer only reads).
     planners = [p for p in patients if role(p) != Role.VIEWER]
-    # one read of the planners' active versions, grouped by patient and kind: whether a
-    # prescription waits for approval, and when the newest pump plan was saved
-    versions = (
-        list(
-            PlanVersion.objects.filter(patient__in=planners, archived_at__isnull=True)
-            .order_by()
-            .values("patient_id", "kind")
-            .annotate(newest=Max("created_at"), unapproved=Count("pk", filter=Q(approvals=None)))
-        )
-        if planners
-        else []
-    )
-    waiting = {
-        row["patient_id"]
-        for row in versions
-        if row["kind"] != PlanKind.PUMP and row["unapproved"]
-    }
-    newest_pump = {
-        row["patient_id"]: row["newest"] for row in versions if row["kind"] == PlanKind.PUMP
-    }
+    # (whether a prescription waits for approval, and when the newest pump plan was saved,
+    # came with the approvals)
+    waiting, newest_pump = plans.waiting, plans.newest_pump
     for patient in planners:
         approval = approvals.get(patient.pk)
         days = _days(approval) if approval is not None else []
