@@ -205,7 +205,6 @@ def test_brands_whose_first_infusions_share_a_moment_keep_the_history_order(worl
 
 
 def test_drinks_are_summed_by_the_database_exactly_as_one_by_one(world):
-    from django.db.models import Q
 
     from ivig.web.infusions.models import HydrationEntry
     from ivig.web.infusions.views import drunk_ml
@@ -225,15 +224,17 @@ def test_drinks_are_summed_by_the_database_exactly_as_one_by_one(world):
         )
         for t in moments
     )
-    entries = HydrationEntry.objects.filter(patient=world.patient)
-    windows = [Q(at__gte=start, at__lt=end), Q(at__gte=now - timedelta(hours=24), at__lte=now)]
-    every = list(entries)
+    # (archived: drinks that are not on the edges of the windows)
+    archived = HydrationEntry.objects.filter(patient=world.patient).order_by("-pk")[:7]
+    HydrationEntry.objects.filter(pk__in=[e.pk for e in archived]).update(archived_at=now)
+    windows = [(start, end, False), (now - timedelta(hours=24), now, True)]
+    every = list(HydrationEntry.objects.filter(patient=world.patient, archived_at__isnull=True))
     expected = [
         sum((e.volume_ml for e in every if start <= e.at < end), Decimal(0)),
         sum((e.volume_ml for e in every if now - timedelta(hours=24) <= e.at <= now), Decimal(0)),
     ]
-    assert drunk_ml(entries, windows) == expected
-    assert drunk_ml(entries.none(), windows) == [Decimal(0), Decimal(0)]
+    assert drunk_ml(world.patient, windows) == expected
+    assert drunk_ml(world.stranger_patient, windows) == [Decimal(0), Decimal(0)]
 
 
 def test_the_drinks_page_reads_two_infusions_and_fifty_drinks_whatever_the_record(client, world):

@@ -10,14 +10,11 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import (
-    DecimalField,
     Max,
     Min,
     Q,
-    QuerySet,
-    Sum,
     prefetch_related_objects,
 )
 from django.http import Http404, HttpRequest, HttpResponse
@@ -1001,19 +998,29 @@ def _course(patient: Patient) -> tuple[datetime | None, Infusion | None, datetim
     return ends["first"], latest, ends.get("end")
 
 
-def drunk_ml(entries: QuerySet[HydrationEntry], windows: list[Q]) -> list[Decimal]:
-    """The mL drunk in each window (a filter on ``at``), summed by the database in one query:
-    exact (a decimal sum, to 0.1 mL as stored), whatever the number of drinks."""
+def drunk_ml(patient: Patient, windows: list[tuple[datetime, datetime, bool]]) -> list[Decimal]:
+    """The mL the patient drank in each window (start, end, whether the end is included), of
+    the drinks not archived, summed by the database in one statement: exact (whole tenths of
+    a mL, as stored, summed as integers), whatever the number of drinks. Hand-written: the
+    ORM took ~0.5 ms of Python to build the sums against µs of SQLite."""
     if not windows:
         return []
-    exact: DecimalField[Decimal, Decimal] = DecimalField(max_digits=20, decimal_places=1)
-    sums = entries.aggregate(
-        **{
-            f"w{i}": Sum("volume_ml", filter=window, output_field=exact)
-            for i, window in enumerate(windows)
-        }
-    )
-    return [sums[f"w{i}"] or Decimal(0) for i in range(len(windows))]
+    ops, q = connection.ops, connection.ops.quote_name
+    at, tenths = q("at"), f"CAST(ROUND({q('volume_ml')} * 10) AS BIGINT)"
+    sums: list[str] = []
+    params: list[Any] = []
+    for start, end, closed in windows:
+        sums.append(f"SUM(CASE WHEN {at} >= %s AND {at} {'<=' if closed else '<'} %s "
+                    f"THEN {tenths} END)")
+        params += [ops.adapt_datetimefield_value(start), ops.adapt_datetimefield_value(end)]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {', '.join(sums)} FROM {q(HydrationEntry._meta.db_table)} "
+            f"WHERE {q('patient_id')} = %s AND {q('archived_at')} IS NULL",
+            [*params, patient.pk],
+        )
+        row = cursor.fetchone()
+    return [Decimal(int(total or 0)).scaleb(-1) for total in row]
 
 
 def _hydration_context(request: HttpRequest, patient: Patient, form: Any) -> dict[str, Any]:
@@ -1045,9 +1052,9 @@ def _hydration_context(request: HttpRequest, patient: Patient, form: Any) -> dic
     # a drink counts in a window from its start until its end or now, whichever comes first
     counted = [p for p in progress if p["start"] and p["end"]]
     sums = drunk_ml(
-        entries,
-        [Q(at__gte=p["start"], at__lt=min(p["end"], now)) for p in counted]
-        + [Q(at__gte=now - timedelta(hours=24), at__lte=now)],
+        patient,
+        [(p["start"], min(p["end"], now), False) for p in counted]
+        + [(now - timedelta(hours=24), now, True)],
     )
     last_24h = sums.pop()
     totals = {id(p): total for p, total in zip(counted, sums, strict=True)}
