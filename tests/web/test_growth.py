@@ -383,3 +383,27 @@ def test_the_patient_page_reads_a_fixed_number_of_queries_and_its_rows_link_righ
     for m in Measurement.objects.filter(patient=world.patient).order_by("-taken_at", "-pk")[:10]:
         assert reverse("patients:measurement_archive", args=(world.patient.pk, m.pk)) in body
     assert reverse("patients:measurement_archive", args=(world.patient.pk, height.pk)) not in body
+
+
+def test_the_infusions_page_lists_the_newest_overdue_check_ins_not_all(nurse, world):
+    """The infusions page's overdue box, like the patient page's: the newest few, and a line
+    saying older ones were not answered either (not hundreds of items)."""
+    from ivig.web.infusions.models import CheckIn
+    from ivig.web.infusions.records import OVERDUE_SHOWN
+    from ivig.web.infusions.views import CHECKINS_SHOWN
+
+    infusion = start(nurse, world, approve(world))
+    now = timezone.now()
+    count = CHECKINS_SHOWN + 40
+    CheckIn.objects.bulk_create(
+        CheckIn(
+            infusion=infusion, patient=world.patient, due_at=now - timedelta(days=count - i),
+            hours_after_end=Decimal(24), label=f"Call number {i:03d}", focus={}, tiers=[],
+        )
+        for i in range(count)
+    )
+    body = nurse.get(f"/patients/{world.patient.pk}/infusions/").content.decode()
+    box = body.split('id="overdue-heading"')[1].split("</section>")[0]
+    newest = range(count - OVERDUE_SHOWN, count)
+    assert re.findall(r"Call number (\d{3})", box) == [f"{i:03d}" for i in newest]
+    assert 'id="more-overdue"' in box

@@ -194,7 +194,10 @@ def infusion_list(request: HttpRequest, patient_id: int) -> HttpResponse:
             "start_default": default,
             "brand_change": change,
             "checkins": checkins,
-            "overdue": overdue,
+            # the newest overdue check-ins (hundreds after a year without answers), as on the
+            # patient page, and whether older ones were left unanswered too
+            "overdue": overdue[-records.OVERDUE_SHOWN :],
+            "more_overdue": len(overdue) > records.OVERDUE_SHOWN,
             "now": now,
             "running": running,
             "planned_checkins": planned_checkins,
@@ -208,9 +211,10 @@ def infusion_list(request: HttpRequest, patient_id: int) -> HttpResponse:
 def _checkins_shown(
     patient: Patient, now: datetime
 ) -> tuple[list[CheckIn], list[CheckIn], dict[int, int]]:
-    """The newest check-ins (a long history has hundreds), oldest first, every overdue one
-    (due, never answered: ``records.overdue_checkins``, asked for apart only when the patient
-    has more check-ins than are shown) and {check-in id: its plan's approval id}."""
+    """The newest check-ins (a long history has hundreds), oldest first, the overdue ones
+    (due, never answered: ``records.overdue_checkins``, asked for apart, the newest
+    ``OVERDUE_SHOWN`` and one more, only when the patient has more check-ins than are shown)
+    and {check-in id: its plan's approval id}."""
     newest, approval_of = history_sql.newest_checkins(patient.pk, CHECKINS_SHOWN)
     if newest:
         prefetch_related_objects(newest, "answers")
@@ -219,8 +223,8 @@ def _checkins_shown(
             (c for c in newest if c.due_at <= now and not c.answers.all()),
             key=lambda c: (c.due_at, c.pk),
         )
-    else:
-        overdue = records.overdue_checkins(patient, now)
+    else:  # the newest overdue ones and one more (to tell there are older ones)
+        overdue = records.overdue_checkins(patient, now, limit=records.OVERDUE_SHOWN + 1)
     return sorted(newest, key=lambda c: (c.due_at, c.pk)), overdue, approval_of
 
 
