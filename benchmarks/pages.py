@@ -9,8 +9,9 @@ Django's test client (the whole middleware stack, no network):
 
 - each page's median server time as a ratio to the login page measured in the same run, and
   its number of database queries;
-- a small patient (5 infusions, 50 events on the open infusion, 5 weights) against a large one
-  (500 infusions, 5,000 events, 500 weights) on the same pages;
+- a small patient (5 infusions, 50 events on the open infusion, 5 weights, 12 check-ins)
+  against a large one (500 infusions, 5,000 events, 500 weights, 1,497 check-ins, 300 of
+  them never answered) on the same pages;
 - the plan PDF against a minimal WeasyPrint page;
 - bytes on the wire: the page gzipped as the server sends it, plus its CSS and JavaScript as
   WhiteNoise sends them (brotli) on a first visit.
@@ -61,13 +62,20 @@ def setup_django(database_url: str | None) -> Path:
 
 def build(sizes: dict[str, int], label: str, team: Any, nurse: Any, prescriber: Any) -> Any:
     """A patient with an approved plan, `infusions` infusions (4 events each, the newest one
-    started 6 hours ago, still running, with `events` events) and `weights` weights."""
+    started 6 hours ago, still running, with `events` events), 3 check-ins after each ended
+    infusion (one in five never answered) and `weights` weights."""
     from django.utils import timezone
 
     from ivig.core.infusion_checks import parse_vitals
     from ivig.core.plan import build_plan
     from ivig.render.plan_json import plan_to_dict
-    from ivig.web.infusions.models import EventKind, Infusion, InfusionEvent
+    from ivig.web.infusions.models import (
+        CheckIn,
+        CheckInAnswer,
+        EventKind,
+        Infusion,
+        InfusionEvent,
+    )
     from ivig.web.infusions.records import run_vitals_triage
     from ivig.web.patients.models import Measurement, MeasurementKind, Patient
     from ivig.web.plans.models import Approval, PlanKind, PlanVersion
@@ -146,6 +154,20 @@ def build(sizes: dict[str, int], label: str, team: Any, nurse: Any, prescriber: 
             events.append(InfusionEvent(infusion=running, kind=EventKind.RATE_CHANGE, at=at,
                                         recorded_by=nurse, data=_rate(10.0 + 10 * step_up)))
     InfusionEvent.objects.bulk_create(events, batch_size=500)
+    # check-ins 24, 48 and 72 h after each ended infusion, answered but for one in five (a
+    # family that does not always answer: overdue check-ins accumulate)
+    checkins = CheckIn.objects.bulk_create(
+        (CheckIn(infusion=infusion, patient=patient, due_at=infusion.ended_at + timedelta(hours=h),
+                 hours_after_end=Decimal(h), label=f"{h} hours after", focus={}, tiers=[])
+         for infusion in infusions[:-1] for h in (24, 48, 72)),
+        batch_size=500,
+    )
+    CheckInAnswer.objects.bulk_create(
+        (CheckInAnswer(checkin=checkin, answered_at=checkin.due_at, answered_by=nurse,
+                       report={"symptoms": []}, triage={"level": "expected"}, level="expected")
+         for n, checkin in enumerate(checkins) if n % 5),
+        batch_size=500,
+    )
     return patient, approval, running
 
 
