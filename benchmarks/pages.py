@@ -164,7 +164,8 @@ def build(sizes: dict[str, int], label: str, team: Any, nurse: Any, prescriber: 
     )
     CheckInAnswer.objects.bulk_create(
         (CheckInAnswer(checkin=checkin, answered_at=checkin.due_at, answered_by=nurse,
-                       report={"symptoms": []}, triage={"level": "expected"}, level="expected")
+                       report={"symptoms": []}, level="expected",
+                       triage={"level": "expected", "heading": "EXPECTED EFFECT"})
          for n, checkin in enumerate(checkins) if n % 5),
         batch_size=500,
     )

@@ -407,3 +407,58 @@ def test_the_infusions_page_lists_the_newest_overdue_check_ins_not_all(nurse, wo
     newest = range(count - OVERDUE_SHOWN, count)
     assert re.findall(r"Call number (\d{3})", box) == [f"{i:03d}" for i in newest]
     assert 'id="more-overdue"' in box
+
+
+OLD_CHECKIN_LOOP = (
+    "{% load i18n words %}{% for item in checkins %}\n"
+    "    <li><a href=\"{% url 'infusions:checkin' patient.pk item.pk %}\">{{ item|checkin_title }}"
+    '</a> – {% translate "due" %} <time datetime="{{ item.due_at|local_iso }}">'
+    "{{ item.due_at|when }}</time>\n"
+    "      {% with best=item.highest %}{% if best %}· {% translate \"answered\" %}: <strong>"
+    "{{ best.triage.heading }}</strong>{% elif item.due_at <= now %}· <strong class=\"above\">"
+    '{% translate "overdue" %}</strong>{% endif %}{% endwith %}</li>\n  {% endfor %}'
+)
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_the_check_in_items_are_written_as_the_template_wrote_them(nurse, world, language):
+    from django.template import Context, Template
+    from django.utils import translation
+
+    from ivig.web.infusions.history_table import checkins_html
+    from ivig.web.infusions.models import CheckIn, CheckInAnswer
+
+    infusion = start(nurse, world, approve(world))
+    now = timezone.now()
+    made = CheckIn.objects.bulk_create(
+        CheckIn(
+            infusion=infusion, patient=world.patient, due_at=now + timedelta(hours=h),
+            hours_after_end=Decimal(24), label=label, focus={}, tiers=[],
+        )
+        for h, label in [(-70, "24 h after the infusion (day 2)"), (-40, "Fever <check>"),
+                         (-20, "48 h after the infusion (day 2)"), (30, "Later & more")]
+    )
+    answers = [
+        (made[0], {"level": "expected", "heading": "Expected effect"}, "expected"),
+        (made[0], {"level": "call_doctor", "heading": "Call the <doctor>"}, "call_doctor"),
+        (made[0], {"level": "expected", "heading": "Later, lower"}, "expected"),
+        (made[1], {"level": "expected"}, "expected"),  # a triage without its heading
+    ]
+    for checkin, triage, level in answers:
+        CheckInAnswer.objects.create(
+            checkin=checkin, answered_at=now, answered_by=world.nurse, report={},
+            triage=triage, level=level,
+        )
+    from ivig.web.infusions.views import _checkins_shown
+
+    checkins = list(CheckIn.objects.prefetch_related("answers").order_by("due_at"))
+    read, _overdue, _approvals = _checkins_shown(world.patient, now)  # as the page reads them
+    assert [c.pk for c in read] == [c.pk for c in checkins]
+    with translation.override(language):
+        want = Template(OLD_CHECKIN_LOOP).render(
+            Context({"checkins": checkins, "patient": world.patient, "now": now})
+        )
+        got = checkins_html(read, world.patient.pk, now)
+    assert got == want
+    assert "Call the &lt;doctor&gt;" in got  # the highest answer's heading, escaped
+    assert "Fever &lt;check&gt;" in got or language == "es"  # (Spanish: from the hours)

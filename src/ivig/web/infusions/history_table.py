@@ -9,8 +9,9 @@ replaces in tests/web/test_infusions_list_fast.py, in English and Spanish.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from django.template import Context
@@ -21,11 +22,13 @@ from django.utils import dateformat, timezone
 from django.utils.formats import get_format
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 
 from ivig.core.timeline import CareEvent
+from ivig.web.infusions.models import highest_answer
 from ivig.web.infusions.records import InfusionSummary
 from ivig.web.ui.templatetags.words import local_iso
+from ivig.web.ui.words import checkin_title
 
 _CONTEXT = Context(autoescape=True)
 
@@ -51,7 +54,14 @@ def _when(moment: datetime, date_format: str) -> str:
     """``words.when`` of a time (aware: in the site's time zone; naive: a plan's wall-clock
     time, as it is), with the language's date format read once a table."""
     local = timezone.localtime(moment) if timezone.is_aware(moment) else moment
-    return f"{dateformat.format(local, date_format)}, {local:%H:%M}"
+    return f"{_day(local.date(), date_format, get_language())}, {local:%H:%M}"
+
+
+@functools.lru_cache(maxsize=4096)
+def _day(day: date, date_format: str, language: str | None) -> str:
+    """A day in the language's words (Django's date formatting parses the format each call);
+    the language is part of the key, as the month names are."""
+    return str(dateformat.format(day, date_format))
 
 
 def row_html(
@@ -112,5 +122,33 @@ def planned_html(events: Iterable[CareEvent], language: str) -> SafeString:
         items.append(
             f"\n    <li>{_v(title)} – {due} <time datetime=\"{_v(local_iso(event.starts_at))}\">"
             f"{_v(_when(event.starts_at, date_format))}</time></li>\n  "
+        )
+    return mark_safe("".join(items))  # every value is escaped by _v
+
+
+def checkins_html(checkins: Iterable[Any], patient_id: int, now: datetime) -> SafeString:
+    """The check-ins' list items (the newest 50 of a long history), as the template's loop
+    wrote them: the title linking to the check-in, when it is due, then the highest answer's
+    triage or "overdue". Each check-in carries ``answer_lines`` (oldest first: the page reads
+    their level, time and heading, not the whole answers)."""
+    url = reverse("infusions:checkin", args=[patient_id, 0])
+    assert url.endswith("/0/")
+    head = url[: -len("0/")]
+    due, answered, overdue = (_v(gettext(w)) for w in ("due", "answered", "overdue"))
+    date_format = str(get_format("DATE_FORMAT"))
+    items = []
+    for item in checkins:
+        best = highest_answer(item.answer_lines)
+        if best is not None:
+            heading = _v(best.heading) if best.heading is not None else ""
+            state = f"· {answered}: <strong>{heading}</strong>"
+        elif item.due_at <= now:
+            state = f'· <strong class="above">{overdue}</strong>'
+        else:
+            state = ""
+        items.append(
+            f'\n    <li><a href="{head}{item.pk}/">{_v(checkin_title(item))}</a> – {due} '
+            f'<time datetime="{_v(local_iso(item.due_at))}">{_v(_when(item.due_at, date_format))}'
+            f"</time>\n      {state}</li>\n  "
         )
     return mark_safe("".join(items))  # every value is escaped by _v

@@ -14,7 +14,7 @@ Models store inputs and records only; numbers are computed by ``ivig.core.infusi
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any, Protocol, TypeVar
 
 from django.conf import settings
@@ -222,6 +222,8 @@ class CheckIn(models.Model):
     focus = models.JSONField(_("what to ask about"), default=dict)
     tiers = models.JSONField(_("tiers"), default=list)
     history = HistoricalRecords()
+    # what a list shows of the answers, when the list reads them (infusions page)
+    answer_lines: list[Any]
 
     class Meta:
         verbose_name = _("check-in")
@@ -240,14 +242,20 @@ class CheckIn(models.Model):
 
     def highest(self) -> CheckInAnswer | None:
         """The answer with the highest triage level (the latest of equals); None if unanswered."""
-        answers = self.answer_list()
-        if not answers:
-            return None
-        return max(answers, key=lambda a: (LEVEL_RANK.get(a.level, len(LEVEL_RANK)), a.answered_at))
+        found: CheckInAnswer | None = highest_answer(self.answer_list())
+        return found
 
 
 # Triage levels from the least to the most urgent; an unknown level ranks above all (be safe).
 LEVEL_RANK = {"": 0, "expected": 1, "call_doctor": 2, "emergency": 3}
+
+
+def highest_answer(answers: Sequence[Any]) -> Any:
+    """Among a check-in's answers (oldest first; anything with ``level`` and ``answered_at``),
+    the one with the highest triage level, the latest of equals; None if there is none."""
+    if not answers:
+        return None
+    return max(answers, key=lambda a: (LEVEL_RANK.get(a.level, len(LEVEL_RANK)), a.answered_at))
 
 
 class CheckInAnswer(models.Model):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -15,8 +15,8 @@ from django.db.models import (
     Max,
     Min,
     Q,
-    prefetch_related_objects,
 )
+from django.db.models.fields.json import KT
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone, translation
@@ -41,6 +41,7 @@ from ivig.web.infusions import forms, history_sql, history_table, live_log, reco
 from ivig.web.infusions.history_sql import InfusionPage
 from ivig.web.infusions.models import (
     CheckIn,
+    CheckInAnswer,
     DisplayPreference,
     EventKind,
     FluidLimit,
@@ -202,10 +203,20 @@ def infusion_list(request: HttpRequest, patient_id: int) -> HttpResponse:
             "running": running,
             "planned_checkins": planned_checkins,
             "planned_rows": history_table.planned_html(planned_checkins, _language()),
+            "checkin_rows": history_table.checkins_html(checkins, patient.pk, now),
             "next_day": next_day,
             "next_date": next_date,
         },
     )
+
+
+class AnswerLine(NamedTuple):
+    """What the infusions page shows of a check-in answer."""
+
+    pk: int
+    answered_at: datetime
+    level: str
+    heading: str | None
 
 
 def _checkins_shown(
@@ -216,11 +227,23 @@ def _checkins_shown(
     ``OVERDUE_SHOWN`` and one more, only when the patient has more check-ins than are shown)
     and {check-in id: its plan's approval id}."""
     newest, approval_of = history_sql.newest_checkins(patient.pk, CHECKINS_SHOWN)
+    # what the list shows of their answers (level, time, heading), not the whole answers with
+    # their reports and triage results, oldest first (``answer_lines``)
+    lines: dict[int, list[AnswerLine]] = {c.pk: [] for c in newest}
     if newest:
-        prefetch_related_objects(newest, "answers")
+        answers = (
+            CheckInAnswer.objects.filter(checkin__in=list(lines))
+            .annotate(heading=KT("triage__heading"))
+            .order_by("answered_at", "pk")
+            .values_list("checkin_id", "pk", "answered_at", "level", "heading")
+        )
+        for checkin_id, *line in answers:
+            lines[checkin_id].append(AnswerLine(*line))
+    for checkin in newest:
+        checkin.answer_lines = lines[checkin.pk]
     if len(newest) < CHECKINS_SHOWN:  # every check-in of the patient is here
         overdue = sorted(
-            (c for c in newest if c.due_at <= now and not c.answers.all()),
+            (c for c in newest if c.due_at <= now and not c.answer_lines),
             key=lambda c: (c.due_at, c.pk),
         )
     else:  # the newest overdue ones and one more (to tell there are older ones)
