@@ -299,8 +299,8 @@ def test_the_stored_triage_level_follows_the_data_and_finds_reactions_among_rout
 
 
 def test_the_infusions_page_lists_the_newest_check_ins_oldest_first(nurse, world):
-    """A long history has hundreds of check-ins: the page lists the newest 50 (not the oldest
-    50, which would hide this week's behind last year's), in time order."""
+    """A long history has hundreds of check-ins: the page lists the newest 20 (not the oldest
+    20, which would hide this week's behind last year's), in time order."""
     from ivig.web.infusions.models import CheckIn
     from ivig.web.infusions.views import CHECKINS_SHOWN
 

@@ -127,7 +127,7 @@ def planned_html(events: Iterable[CareEvent], language: str) -> SafeString:
 
 
 def checkins_html(checkins: Iterable[Any], patient_id: int, now: datetime) -> SafeString:
-    """The check-ins' list items (the newest 50 of a long history), as the template's loop
+    """The check-ins' list items (the newest of a long history), as the template's loop
     wrote them: the title linking to the check-in, when it is due, then the highest answer's
     triage or "overdue". Each check-in carries ``answer_lines`` (oldest first: the page reads
     their level, time and heading, not the whole answers)."""

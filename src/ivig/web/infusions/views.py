@@ -55,7 +55,7 @@ from ivig.web.plans.models import Approval
 WRITE = Action.RECORD_MEASUREMENT
 LOG_PAGE = 20  # log entries per page (the newest first: the page stays light)
 TIMELINE_PAGE = 50  # timeline rows per page
-CHECKINS_SHOWN = 50  # the newest check-ins on the infusions page
+CHECKINS_SHOWN = 20  # the newest check-ins on the infusions page (the last six courses or so)
 # infusions per page of the history table: the last ten (most of a year of courses; every
 # infusion is in the doctor's summary, CSV and PDF); each row's summary reads its events
 HISTORY_PAGE = 10
