@@ -7,13 +7,13 @@ import functools
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from html import escape  # what Django's escape does, without marking each piece safe
 from typing import Any, overload
 
 from django.db import connection, models
-from django.utils import formats, timezone
+from django.utils import formats
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
@@ -106,7 +106,7 @@ class Entry:
         about a microsecond a node (an approval's snapshot alone has about a hundred items)."""
         out = [
             f'<article class="history-entry">\n<p><strong>{escape(self.what)}</strong> – '
-            f'{escape(self.action)}<br>\n<span class="muted">{escape(_when(self.when))} · '
+            f'{escape(self.action)}<br>\n<span class="muted">{escape(when(self.when))} · '
             f"{escape(self.who)}</span></p>\n"
         ]
         if self.changes:
@@ -139,19 +139,6 @@ class Entry:
     def _before(self, value: str) -> str:
         """The old value, struck through, then an arrow; nothing for a new record."""
         return "" if self.created else f'<span class="before">{escape(value)}</span> → '
-
-
-def _when(moment: datetime) -> str:
-    """``words.when`` (the history's dates), each day put in words once per language."""
-    if not timezone.is_aware(moment):
-        return when(moment)
-    local = timezone.localtime(moment)
-    return f"{_day_words(local.date(), get_language())}, {local:%H:%M}"
-
-
-@functools.lru_cache(maxsize=4096)
-def _day_words(day: date, language: str | None) -> str:
-    return formats.date_format(day, "DATE_FORMAT")
 
 
 @functools.cache

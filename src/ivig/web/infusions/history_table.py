@@ -9,26 +9,23 @@ replaces in tests/web/test_infusions_list_fast.py, in English and Spanish.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from django.template import Context
 from django.template.base import render_value_in_context
 from django.template.defaultfilters import floatformat
 from django.urls import reverse
-from django.utils import dateformat, timezone
-from django.utils.formats import get_format
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import get_language, gettext
+from django.utils.translation import gettext
 
 from ivig.core.timeline import CareEvent
 from ivig.web.infusions.models import highest_answer
 from ivig.web.infusions.records import InfusionSummary
 from ivig.web.ui.templatetags.words import local_iso
-from ivig.web.ui.words import checkin_title
+from ivig.web.ui.words import checkin_title, when
 
 _CONTEXT = Context(autoescape=True)
 
@@ -50,30 +47,15 @@ def _detail_url(patient_id: int) -> str:
     return url[: -len("0/")] + "{}/"
 
 
-def _when(moment: datetime, date_format: str) -> str:
-    """``words.when`` of a time (aware: in the site's time zone; naive: a plan's wall-clock
-    time, as it is), with the language's date format read once a table."""
-    local = timezone.localtime(moment) if timezone.is_aware(moment) else moment
-    return f"{_day(local.date(), date_format, get_language())}, {local:%H:%M}"
-
-
-@functools.lru_cache(maxsize=4096)
-def _day(day: date, date_format: str, language: str | None) -> str:
-    """A day in the language's words (Django's date formatting parses the format each call);
-    the language is part of the key, as the month names are."""
-    return str(dateformat.format(day, date_format))
-
-
 def row_html(
     item: InfusionSummary,
     patient_id: int,
     detail_url: str | None = None,
-    date_format: str | None = None,
 ) -> str:
     """One row of the history table (``<tr>…</tr>``)."""
     infusion = item.infusion
     url = (detail_url or _detail_url(patient_id)).format(int(infusion.pk))
-    started_words = _when(infusion.started_at, date_format or str(get_format("DATE_FORMAT")))
+    started_words = when(infusion.started_at)
     if item.given_g is not None:
         given = _v(item.given_g)
         if item.volume_infused_ml:
@@ -104,10 +86,10 @@ def row_html(
 def rows_html(history: Iterable[InfusionSummary], patient_id: int) -> SafeString:
     """Every row, as the template's loop wrote them (one after another, each after a line
     break and six spaces, the loop's own whitespace)."""
-    detail, date_format = _detail_url(patient_id), str(get_format("DATE_FORMAT"))
+    detail = _detail_url(patient_id)
     return mark_safe(  # every value is escaped by _v or _join
         "".join(
-            f"\n      {row_html(item, patient_id, detail, date_format)}\n    "
+            f"\n      {row_html(item, patient_id, detail)}\n    "
             for item in history
         )
     )
@@ -115,13 +97,13 @@ def rows_html(history: Iterable[InfusionSummary], patient_id: int) -> SafeString
 
 def planned_html(events: Iterable[CareEvent], language: str) -> SafeString:
     """The planned check-ins' list items, as the template's loop wrote them."""
-    due, date_format = _v(gettext("due")), str(get_format("DATE_FORMAT"))
+    due = _v(gettext("due"))
     items = []
     for event in events:
         title = event.title_es if language == "es" else event.title_en
         items.append(
             f"\n    <li>{_v(title)} – {due} <time datetime=\"{_v(local_iso(event.starts_at))}\">"
-            f"{_v(_when(event.starts_at, date_format))}</time></li>\n  "
+            f"{_v(when(event.starts_at))}</time></li>\n  "
         )
     return mark_safe("".join(items))  # every value is escaped by _v
 
@@ -135,7 +117,6 @@ def checkins_html(checkins: Iterable[Any], patient_id: int, now: datetime) -> Sa
     assert url.endswith("/0/")
     head = url[: -len("0/")]
     due, answered, overdue = (_v(gettext(w)) for w in ("due", "answered", "overdue"))
-    date_format = str(get_format("DATE_FORMAT"))
     items = []
     for item in checkins:
         best = highest_answer(item.answer_lines)
@@ -148,7 +129,7 @@ def checkins_html(checkins: Iterable[Any], patient_id: int, now: datetime) -> Sa
             state = ""
         items.append(
             f'\n    <li><a href="{head}{item.pk}/">{_v(checkin_title(item))}</a> – {due} '
-            f'<time datetime="{_v(local_iso(item.due_at))}">{_v(_when(item.due_at, date_format))}'
+            f'<time datetime="{_v(local_iso(item.due_at))}">{_v(when(item.due_at))}'
             f"</time>\n      {state}</li>\n  "
         )
     return mark_safe("".join(items))  # every value is escaped by _v

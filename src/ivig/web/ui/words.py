@@ -17,6 +17,7 @@ a triage level, a rule pack or a count goes through these helpers (or the templa
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -92,10 +93,18 @@ def when(value: Any) -> str:
     if moment is None:
         return "" if value is None else str(value)
     if not isinstance(moment, datetime):
-        return formats.date_format(moment, "DATE_FORMAT")
+        return _day_words(moment, get_language())
     if timezone.is_aware(moment):
         moment = timezone.localtime(moment)
-    return f"{formats.date_format(moment, 'DATE_FORMAT')}, {moment:%H:%M}"
+    return f"{_day_words(moment.date(), get_language())}, {moment:%H:%M}"
+
+
+@functools.lru_cache(maxsize=4096)
+def _day_words(day: date, language: str | None) -> str:
+    """A day in the active language's words, kept per language (the month names differ):
+    Django's date formatting parses the format on every call, and a table of dates (the
+    history, the infusions, the check-ins) asks for the same few days again and again."""
+    return str(formats.date_format(day, "DATE_FORMAT"))
 
 
 def day(value: Any) -> str:
