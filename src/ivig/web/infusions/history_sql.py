@@ -19,7 +19,7 @@ from typing import Any, overload
 
 from django.db import connection, models
 
-from ivig.web.infusions.live_log import sql_rows
+from ivig.web.infusions.live_log import quote, sql_rows, withdrawn_sql
 from ivig.web.infusions.models import CheckIn, EventKind, Infusion, InfusionEvent
 from ivig.web.plans.models import Approval, PlanVersion
 
@@ -35,10 +35,6 @@ def _field(model: type[models.Model], name: str) -> models.Field[Any, Any]:
     found = model._meta.get_field(name)
     assert isinstance(found, models.Field)
     return found
-
-
-def _q(name: str) -> str:
-    return connection.ops.quote_name(name)
 
 
 def _marks(values: Sequence[Any]) -> str:
@@ -68,10 +64,10 @@ class InfusionPage(Sequence[Infusion]):
         first, last, _step = index.indices(len(self))
         if last <= first:
             return []
-        columns = ", ".join(_q(f.column) for f in _INFUSION_FIELDS)
+        columns = ", ".join(quote(f.column) for f in _INFUSION_FIELDS)
         sql = (
-            f"SELECT {columns} FROM {_q(_INFUSIONS)} WHERE {_q('patient_id')} = %s "
-            f"ORDER BY {_q('started_at')} DESC, {_q('id')} DESC LIMIT %s OFFSET %s"
+            f"SELECT {columns} FROM {quote(_INFUSIONS)} WHERE {quote('patient_id')} = %s "
+            f"ORDER BY {quote('started_at')} DESC, {quote('id')} DESC LIMIT %s OFFSET %s"
         )
         rows = sql_rows(sql, [self.patient_id, last - first, first], _INFUSION_FIELDS)
         return [Infusion.from_db(connection.alias, _INFUSION_NAMES, row) for row in rows]
@@ -98,15 +94,15 @@ def summary_events(
     if not infusion_ids:
         return []
     columns = ", ".join(
-        _q(c) for c in ("id", "infusion_id", "at", "kind", "data", "corrects_id")
+        quote(c) for c in ("id", "infusion_id", "at", "kind", "data", "corrects_id")
     )
     ids = _marks(infusion_ids)
     sql = (
-        f"SELECT {columns} FROM {_q(_EVENTS)} "
-        f"WHERE {_q('infusion_id')} IN ({ids}) AND {_q('kind')} IN ({_marks(kinds)}) "
-        f"UNION ALL SELECT {columns} FROM {_q(_EVENTS)} "
-        f"WHERE {_q('infusion_id')} IN ({ids}) AND {_q('kind')} = %s "
-        f"AND {_q('triage_level')} IN ({_marks(reaction_levels)})"
+        f"SELECT {columns} FROM {quote(_EVENTS)} "
+        f"WHERE {quote('infusion_id')} IN ({ids}) AND {quote('kind')} IN ({_marks(kinds)}) "
+        f"UNION ALL SELECT {columns} FROM {quote(_EVENTS)} "
+        f"WHERE {quote('infusion_id')} IN ({ids}) AND {quote('kind')} = %s "
+        f"AND {quote('triage_level')} IN ({_marks(reaction_levels)})"
     )
     params = [*infusion_ids, *kinds, *infusion_ids, EventKind.VITALS, *reaction_levels]
     at, data = _field(InfusionEvent, "at"), _field(InfusionEvent, "data")
@@ -118,13 +114,14 @@ def summary_events(
 def reacted_infusions(patient_id: int, levels: Sequence[str]) -> dict[int, int]:
     """{infusion id: its plan's approval id} of the patient's infusions with a symptom or
     vital signs at one of ``levels`` that no correction withdrew."""
-    pk = _q("id")
+    pk = quote("id")
     sql = (
-        f"SELECT DISTINCT e.{_q('infusion_id')}, i.{_q('approval_id')} FROM {_q(_EVENTS)} e "
-        f"JOIN {_q(_INFUSIONS)} i ON i.{pk} = e.{_q('infusion_id')} "
-        f"WHERE i.{_q('patient_id')} = %s AND e.{_q('kind')} IN (%s, %s) "
-        f"AND e.{_q('triage_level')} IN ({_marks(levels)}) "
-        f"AND NOT EXISTS (SELECT 1 FROM {_q(_EVENTS)} c WHERE c.{_q('corrects_id')} = e.{pk})"
+        f"SELECT DISTINCT e.{quote('infusion_id')}, i.{quote('approval_id')} "
+        f"FROM {quote(_EVENTS)} e "
+        f"JOIN {quote(_INFUSIONS)} i ON i.{pk} = e.{quote('infusion_id')} "
+        f"WHERE i.{quote('patient_id')} = %s AND e.{quote('kind')} IN (%s, %s) "
+        f"AND e.{quote('triage_level')} IN ({_marks(levels)}) "
+        f"AND NOT {withdrawn_sql('e')}"
     )
     params = [patient_id, EventKind.SYMPTOM, EventKind.VITALS, *levels]
     return {infusion: approval for infusion, approval in sql_rows(sql, params, [None, None])}
@@ -142,14 +139,13 @@ def tolerated_rates(
     """{approval id: the highest mL/kg/h of its infusions' rate changes not withdrawn}, leaving
     out the infusions ``without`` (those with a reaction; None: those with a reaction at
     ``levels``, asked by the database, for a patient who reacts often)."""
-    pk, infusion_id = _q("id"), _q("infusion_id")
+    pk, infusion_id = quote("id"), quote("infusion_id")
     params: list[Any] = [patient_id, EventKind.RATE_CHANGE]
     if without is None:
         leave_out = (
-            f"AND NOT EXISTS (SELECT 1 FROM {_q(_EVENTS)} r WHERE r.{infusion_id} = "
-            f"e.{infusion_id} AND r.{_q('kind')} IN (%s, %s) "
-            f"AND r.{_q('triage_level')} IN ({_marks(levels)}) AND NOT EXISTS "
-            f"(SELECT 1 FROM {_q(_EVENTS)} rc WHERE rc.{_q('corrects_id')} = r.{pk})) "
+            f"AND NOT EXISTS (SELECT 1 FROM {quote(_EVENTS)} r WHERE r.{infusion_id} = "
+            f"e.{infusion_id} AND r.{quote('kind')} IN (%s, %s) "
+            f"AND r.{quote('triage_level')} IN ({_marks(levels)}) AND NOT {withdrawn_sql('r')}) "
         )
         params += [EventKind.SYMPTOM, EventKind.VITALS, *levels]
     elif without:
@@ -157,18 +153,18 @@ def tolerated_rates(
         params += list(without)
     else:
         leave_out = ""
-    data = f"e.{_q('data')}"
+    data = f"e.{quote('data')}"
     rate = (  # the text of the key, as Django's KeyTextTransform reads it
         f"JSON_EXTRACT({data}, '$.rate_ml_kg_h')"
         if connection.vendor == "sqlite"
         else f"({data} ->> 'rate_ml_kg_h')"
     )
     sql = (
-        f"SELECT i.{_q('approval_id')}, MAX(CAST({rate} AS NUMERIC(30, 3))) "
-        f"FROM {_q(_EVENTS)} e JOIN {_q(_INFUSIONS)} i ON i.{pk} = e.{infusion_id} "
-        f"WHERE i.{_q('patient_id')} = %s AND e.{_q('kind')} = %s {leave_out}"
-        f"AND NOT EXISTS (SELECT 1 FROM {_q(_EVENTS)} c WHERE c.{_q('corrects_id')} = e.{pk}) "
-        f"GROUP BY i.{_q('approval_id')}"
+        f"SELECT i.{quote('approval_id')}, MAX(CAST({rate} AS NUMERIC(30, 3))) "
+        f"FROM {quote(_EVENTS)} e JOIN {quote(_INFUSIONS)} i ON i.{pk} = e.{infusion_id} "
+        f"WHERE i.{quote('patient_id')} = %s AND e.{quote('kind')} = %s {leave_out}"
+        f"AND NOT {withdrawn_sql('e')} "
+        f"GROUP BY i.{quote('approval_id')}"
     )
     return {
         approval: _decimal(top)
@@ -190,13 +186,13 @@ def infusion_groups(patient_id: int) -> list[dict[str, Any]]:
     ``count``, ``first`` (the first start), ``last_end`` (the last end, None when none has
     ended), ``running`` and ``running_at`` (the id and start of the one still running, a
     patient has one at most; None when none). A few rows however many infusions."""
-    started, ended, pk = _q("started_at"), _q("ended_at"), _q("id")
+    started, ended, pk = quote("started_at"), quote("ended_at"), quote("id")
     running = f"CASE WHEN {ended} IS NULL THEN"
     sql = (
-        f"SELECT {_q('approval_id')}, {_q('day')}, COUNT(*), MIN({started}), MAX({ended}), "
+        f"SELECT {quote('approval_id')}, {quote('day')}, COUNT(*), MIN({started}), MAX({ended}), "
         f"MAX({running} {pk} END), MAX({running} {started} END) "
-        f"FROM {_q(_INFUSIONS)} WHERE {_q('patient_id')} = %s "
-        f"GROUP BY {_q('approval_id')}, {_q('day')}"
+        f"FROM {quote(_INFUSIONS)} WHERE {quote('patient_id')} = %s "
+        f"GROUP BY {quote('approval_id')}, {quote('day')}"
     )
     at, end = _field(Infusion, "started_at"), _field(Infusion, "ended_at")
     names = ("approval_id", "day", "count", "first", "last_end", "running", "running_at")
@@ -206,7 +202,7 @@ def infusion_groups(patient_id: int) -> list[dict[str, Any]]:
 
 def _columns(model: type[models.Model], alias: str) -> tuple[list[models.Field[Any, Any]], str]:
     fields = [f for f in model._meta.concrete_fields if isinstance(f, models.Field)]
-    return fields, ", ".join(f"{alias}.{_q(f.column)}" for f in fields)
+    return fields, ", ".join(f"{alias}.{quote(f.column)}" for f in fields)
 
 
 def startable_approvals(patient_id: int) -> tuple[list[Approval], dict[int, list[PlanVersion]]]:
@@ -217,12 +213,12 @@ def startable_approvals(patient_id: int) -> tuple[list[Approval], dict[int, list
     ``plans.approval.start_choices``): two statements."""
     approval_fields, approval_columns = _columns(Approval, "a")
     version_fields, version_columns = _columns(PlanVersion, "v")
-    pk = _q("id")
+    pk = quote("id")
     sql = (
-        f"SELECT {approval_columns}, {version_columns} FROM {_q(Approval._meta.db_table)} a "
-        f"JOIN {_q(PlanVersion._meta.db_table)} v ON v.{pk} = a.{_q('plan_version_id')} "
-        f"WHERE v.{_q('patient_id')} = %s AND v.{_q('archived_at')} IS NULL "
-        f"ORDER BY a.{_q('approved_at')} DESC, a.{pk} DESC"
+        f"SELECT {approval_columns}, {version_columns} FROM {quote(Approval._meta.db_table)} a "
+        f"JOIN {quote(PlanVersion._meta.db_table)} v ON v.{pk} = a.{quote('plan_version_id')} "
+        f"WHERE v.{quote('patient_id')} = %s AND v.{quote('archived_at')} IS NULL "
+        f"ORDER BY a.{quote('approved_at')} DESC, a.{pk} DESC"
     )
     split = len(approval_fields)
     approval_names = [f.attname for f in approval_fields]
@@ -240,9 +236,9 @@ def startable_approvals(patient_id: int) -> tuple[list[Approval], dict[int, list
     replacing: dict[int, list[PlanVersion]] = {pk: [] for pk in versions}
     if versions:
         sql = (
-            f"SELECT {version_columns} FROM {_q(PlanVersion._meta.db_table)} v "
-            f"WHERE v.{_q('supersedes_id')} IN ({_marks(list(versions))}) "
-            f"ORDER BY v.{_q('created_at')} DESC, v.{pk} DESC"
+            f"SELECT {version_columns} FROM {quote(PlanVersion._meta.db_table)} v "
+            f"WHERE v.{quote('supersedes_id')} IN ({_marks(list(versions))}) "
+            f"ORDER BY v.{quote('created_at')} DESC, v.{pk} DESC"
         )
         for row in sql_rows(sql, list(versions), version_fields):
             newer = PlanVersion.from_db(connection.alias, version_names, row)
@@ -256,10 +252,10 @@ def newest_checkins(patient_id: int, limit: int) -> tuple[list[CheckIn], dict[in
     {check-in id: the approval id of its infusion's plan}: one statement."""
     fields, columns = _columns(CheckIn, "c")
     sql = (
-        f"SELECT {columns}, i.{_q('approval_id')} FROM {_q(CheckIn._meta.db_table)} c "
-        f"JOIN {_q(_INFUSIONS)} i ON i.{_q('id')} = c.{_q('infusion_id')} "
-        f"WHERE c.{_q('patient_id')} = %s "
-        f"ORDER BY c.{_q('due_at')} DESC, c.{_q('id')} DESC LIMIT %s"
+        f"SELECT {columns}, i.{quote('approval_id')} FROM {quote(CheckIn._meta.db_table)} c "
+        f"JOIN {quote(_INFUSIONS)} i ON i.{quote('id')} = c.{quote('infusion_id')} "
+        f"WHERE c.{quote('patient_id')} = %s "
+        f"ORDER BY c.{quote('due_at')} DESC, c.{quote('id')} DESC LIMIT %s"
     )
     names = [f.attname for f in fields]
     checkins, approval_of = [], {}

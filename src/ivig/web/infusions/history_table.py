@@ -72,7 +72,7 @@ def row_html(
     else:
         rate = "–"
     reactions = "<br>".join(
-        f'{_join(r["symptoms"], ", ")} → {_v(r["heading"])}' for r in item.reactions
+        f"{_join(r['symptoms'], ', ')} → {_v(r['heading'])}" for r in item.reactions
     ) or _v(gettext("none"))
     return (
         f'<tr><td><a href="{_v(url)}">{_v(started_words)}</a></td>'
@@ -88,10 +88,7 @@ def rows_html(history: Iterable[InfusionSummary], patient_id: int) -> SafeString
     break and six spaces, the loop's own whitespace)."""
     detail = _detail_url(patient_id)
     return mark_safe(  # every value is escaped by _v or _join
-        "".join(
-            f"\n      {row_html(item, patient_id, detail)}\n    "
-            for item in history
-        )
+        "".join(f"\n      {row_html(item, patient_id, detail)}\n    " for item in history)
     )
 
 
@@ -102,7 +99,7 @@ def planned_html(events: Iterable[CareEvent], language: str) -> SafeString:
     for event in events:
         title = event.title_es if language == "es" else event.title_en
         items.append(
-            f"\n    <li>{_v(title)} – {due} <time datetime=\"{_v(local_iso(event.starts_at))}\">"
+            f'\n    <li>{_v(title)} – {due} <time datetime="{_v(local_iso(event.starts_at))}">'
             f"{_v(when(event.starts_at))}</time></li>\n  "
         )
     return mark_safe("".join(items))  # every value is escaped by _v

@@ -55,12 +55,23 @@ def sql_rows(
     return rows
 
 
-def _q(name: str) -> str:
+def quote(name: str) -> str:
+    """A table or column name quoted for the database in use."""
     return connection.ops.quote_name(name)
 
 
 _EVENTS = InfusionEvent._meta.db_table
 _USERS = User._meta.db_table
+
+
+def withdrawn_sql(alias: str) -> str:
+    """SQL that is true when a correction withdrew the event ``alias``: any correction that
+    points at it (the rule ``models.without_withdrawn`` applies in Python), through the
+    ``corrects_id`` index. Every hand-written statement on events asks it this way."""
+    return (
+        f"EXISTS (SELECT 1 FROM {quote(_EVENTS)} w "
+        f"WHERE w.{quote('corrects_id')} = {alias}.{quote('id')})"
+    )
 
 
 @dataclass
@@ -100,7 +111,7 @@ class LogEntries(Sequence[LogEntry]):
         if self._count is None:
             with connection.cursor() as cursor:
                 cursor.execute(
-                    f"SELECT COUNT(*) FROM {_q(_EVENTS)} WHERE {_q('infusion_id')} = %s",
+                    f"SELECT COUNT(*) FROM {quote(_EVENTS)} WHERE {quote('infusion_id')} = %s",
                     [self.infusion.pk],
                 )
                 self._count = int(cursor.fetchone()[0])
@@ -124,13 +135,14 @@ class LogEntries(Sequence[LogEntry]):
         backwards = total - last < first
         offset = total - last if backwards else first
         order = "DESC" if backwards else "ASC"
-        at, pk = _q("at"), _q("id")
+        at, pk = quote("at"), quote("id")
         sql = (
-            f"SELECT e.{pk}, e.{at}, e.{_q('kind')}, e.{_q('data')}, u.{_q('name')}, "
-            f"u.{_q('email')}, "
-            f"EXISTS (SELECT 1 FROM {_q(_EVENTS)} c WHERE c.{_q('corrects_id')} = e.{pk}) "
-            f"FROM {_q(_EVENTS)} e JOIN {_q(_USERS)} u ON u.{pk} = e.{_q('recorded_by_id')} "
-            f"WHERE e.{_q('infusion_id')} = %s "
+            f"SELECT e.{pk}, e.{at}, e.{quote('kind')}, e.{quote('data')}, u.{quote('name')}, "
+            f"u.{quote('email')}, "
+            f"{withdrawn_sql('e')} "
+            f"FROM {quote(_EVENTS)} e "
+            f"JOIN {quote(_USERS)} u ON u.{pk} = e.{quote('recorded_by_id')} "
+            f"WHERE e.{quote('infusion_id')} = %s "
             f"ORDER BY e.{at} {order}, e.{pk} {order} LIMIT %s OFFSET %s"
         )
         meta = InfusionEvent._meta
@@ -158,16 +170,16 @@ def latest_triage(infusion: Infusion) -> dict[str, Any] | None:
     when recorded) that still stands (no correction withdrew it). One statement: the newest
     triaged entry of each kind, each read backwards through the (infusion, kind, at, id) index,
     then the later of the two."""
-    at, pk = _q("at"), _q("id")
+    at, pk = quote("at"), quote("id")
 
     newest = (
-        f"(SELECT e.{pk} FROM {_q(_EVENTS)} e WHERE e.{_q('infusion_id')} = %s "
-        f"AND e.{_q('kind')} = %s AND e.{_q('triage_level')} IS NOT NULL "
-        f"AND NOT EXISTS (SELECT 1 FROM {_q(_EVENTS)} c WHERE c.{_q('corrects_id')} = e.{pk}) "
+        f"(SELECT e.{pk} FROM {quote(_EVENTS)} e WHERE e.{quote('infusion_id')} = %s "
+        f"AND e.{quote('kind')} = %s AND e.{quote('triage_level')} IS NOT NULL "
+        f"AND NOT {withdrawn_sql('e')} "
         f"ORDER BY e.{at} DESC, e.{pk} DESC LIMIT 1)"
     )
     sql = (
-        f"SELECT t.{_q('data')} FROM {_q(_EVENTS)} t WHERE t.{pk} IN ({newest}, {newest}) "
+        f"SELECT t.{quote('data')} FROM {quote(_EVENTS)} t WHERE t.{pk} IN ({newest}, {newest}) "
         f"ORDER BY t.{at} DESC, t.{pk} DESC LIMIT 1"
     )
     params = [infusion.pk, EventKind.SYMPTOM.value, infusion.pk, EventKind.VITALS.value]

@@ -40,6 +40,7 @@ from ivig.core.timeline import CareEvent, TimelineError, care_timeline
 from ivig.web import csv_safe
 from ivig.web.infusions import history_sql
 from ivig.web.infusions.history_sql import SummaryEvent
+from ivig.web.infusions.live_log import withdrawn_sql
 from ivig.web.infusions.models import (
     CheckIn,
     CheckInAnswer,
@@ -571,14 +572,14 @@ def _first_times(
     ops = connection.ops
     qn = ops.quote_name
     table = qn(InfusionEvent._meta.db_table)
-    at, pk, fk = qn("at"), qn("id"), qn("corrects_id")
+    at = qn("at")
     parts: list[str] = []
     params: list[Any] = []
     for order, lo, before, until in lookups:
         parts.append(
             f"(SELECT e.{at} FROM {table} e WHERE e.{qn('infusion_id')} = %s "
             f"AND e.{qn('kind')} = %s AND e.{at} >= %s AND e.{at} < %s AND e.{at} <= %s "
-            f"AND NOT EXISTS (SELECT 1 FROM {table} c WHERE c.{fk} = e.{pk}) "
+            f"AND NOT {withdrawn_sql('e')} "
             f"ORDER BY e.{at} {order} LIMIT 1)"
         )
         params += [infusion.pk, EventKind.VITALS.value]

@@ -1037,8 +1037,9 @@ def drunk_ml(patient: Patient, windows: list[tuple[datetime, datetime, bool]]) -
     sums: list[str] = []
     params: list[Any] = []
     for start, end, closed in windows:
-        sums.append(f"SUM(CASE WHEN {at} >= %s AND {at} {'<=' if closed else '<'} %s "
-                    f"THEN {tenths} END)")
+        sums.append(
+            f"SUM(CASE WHEN {at} >= %s AND {at} {'<=' if closed else '<'} %s THEN {tenths} END)"
+        )
         params += [ops.adapt_datetimefield_value(start), ops.adapt_datetimefield_value(end)]
     with connection.cursor() as cursor:
         cursor.execute(
