@@ -13,31 +13,17 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from django.template import Context
-from django.template.base import render_value_in_context
 from django.template.defaultfilters import floatformat
 from django.urls import reverse
-from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 
 from ivig.core.timeline import CareEvent
 from ivig.web.infusions.models import highest_answer
 from ivig.web.infusions.records import InfusionSummary
+from ivig.web.ui.html import join_html, value_html
 from ivig.web.ui.templatetags.words import local_iso
 from ivig.web.ui.words import checkin_title, when
-
-_CONTEXT = Context(autoescape=True)
-
-
-def _v(value: object) -> str:
-    """``{{ value }}``: escaped and localised."""
-    return render_value_in_context(value, _CONTEXT)
-
-
-def _join(values: Iterable[Any], separator: str) -> str:
-    """``{{ values|join:separator }}`` with autoescaping."""
-    return conditional_escape(separator).join(conditional_escape(v) for v in values)
 
 
 def _detail_url(patient_id: int) -> str:
@@ -57,27 +43,27 @@ def row_html(
     url = (detail_url or _detail_url(patient_id)).format(int(infusion.pk))
     started_words = when(infusion.started_at)
     if item.given_g is not None:
-        given = _v(item.given_g)
+        given = value_html(item.given_g)
         if item.volume_infused_ml:
-            given += f" ({_v(item.volume_infused_ml)} mL)"
+            given += f" ({value_html(item.volume_infused_ml)} mL)"
     elif item.given_words == "running":
-        given = _v(gettext("running"))
+        given = value_html(gettext("running"))
     else:
-        given = _v(gettext("unknown"))
+        given = value_html(gettext("unknown"))
     if item.highest_ml_h is not None:
         rate = (
-            f"{_v(floatformat(item.highest_ml_h, 1))} mL/h "
-            f"({_v(floatformat(item.highest_ml_kg_h, 3))} mL/kg/h)"
+            f"{value_html(floatformat(item.highest_ml_h, 1))} mL/h "
+            f"({value_html(floatformat(item.highest_ml_kg_h, 3))} mL/kg/h)"
         )
     else:
         rate = "–"
     reactions = "<br>".join(
-        f"{_join(r['symptoms'], ', ')} → {_v(r['heading'])}" for r in item.reactions
-    ) or _v(gettext("none"))
+        f"{join_html(r['symptoms'], ', ')} → {value_html(r['heading'])}" for r in item.reactions
+    ) or value_html(gettext("none"))
     return (
-        f'<tr><td><a href="{_v(url)}">{_v(started_words)}</a></td>'
-        f"<td>{_v(infusion.day)}</td><td>{_v(item.brand)}</td><td>{_v(item.dose_g)}</td>"
-        f"<td>{given}</td><td>{_join(item.lots, '; ')}</td>\n"
+        f'<tr><td><a href="{value_html(url)}">{value_html(started_words)}</a></td>'
+        f"<td>{value_html(infusion.day)}</td><td>{value_html(item.brand)}</td><td>{value_html(item.dose_g)}</td>"
+        f"<td>{given}</td><td>{join_html(item.lots, '; ')}</td>\n"
         f"        <td>{rate}</td>\n"
         f"        <td>{reactions}</td></tr>"
     )
@@ -87,22 +73,23 @@ def rows_html(history: Iterable[InfusionSummary], patient_id: int) -> SafeString
     """Every row, as the template's loop wrote them (one after another, each after a line
     break and six spaces, the loop's own whitespace)."""
     detail = _detail_url(patient_id)
-    return mark_safe(  # every value is escaped by _v or _join
+    return mark_safe(  # every value is escaped by value_html or join_html
         "".join(f"\n      {row_html(item, patient_id, detail)}\n    " for item in history)
     )
 
 
 def planned_html(events: Iterable[CareEvent], language: str) -> SafeString:
     """The planned check-ins' list items, as the template's loop wrote them."""
-    due = _v(gettext("due"))
+    due = value_html(gettext("due"))
     items = []
     for event in events:
         title = event.title_es if language == "es" else event.title_en
         items.append(
-            f'\n    <li>{_v(title)} – {due} <time datetime="{_v(local_iso(event.starts_at))}">'
-            f"{_v(when(event.starts_at))}</time></li>\n  "
+            f"\n    <li>{value_html(title)} – {due} "
+            f'<time datetime="{value_html(local_iso(event.starts_at))}">'
+            f"{value_html(when(event.starts_at))}</time></li>\n  "
         )
-    return mark_safe("".join(items))  # every value is escaped by _v
+    return mark_safe("".join(items))  # every value is escaped by value_html
 
 
 def checkins_html(checkins: Iterable[Any], patient_id: int, now: datetime) -> SafeString:
@@ -113,20 +100,20 @@ def checkins_html(checkins: Iterable[Any], patient_id: int, now: datetime) -> Sa
     url = reverse("infusions:checkin", args=[patient_id, 0])
     assert url.endswith("/0/")
     head = url[: -len("0/")]
-    due, answered, overdue = (_v(gettext(w)) for w in ("due", "answered", "overdue"))
+    due, answered, overdue = (value_html(gettext(w)) for w in ("due", "answered", "overdue"))
     items = []
     for item in checkins:
         best = highest_answer(item.answer_lines)
         if best is not None:
-            heading = _v(best.heading) if best.heading is not None else ""
+            heading = value_html(best.heading) if best.heading is not None else ""
             state = f"· {answered}: <strong>{heading}</strong>"
         elif item.due_at <= now:
             state = f'· <strong class="above">{overdue}</strong>'
         else:
             state = ""
         items.append(
-            f'\n    <li><a href="{head}{item.pk}/">{_v(checkin_title(item))}</a> – {due} '
-            f'<time datetime="{_v(local_iso(item.due_at))}">{_v(when(item.due_at))}'
+            f'\n    <li><a href="{head}{item.pk}/">{value_html(checkin_title(item))}</a> – {due} '
+            f'<time datetime="{value_html(local_iso(item.due_at))}">{value_html(when(item.due_at))}'
             f"</time>\n      {state}</li>\n  "
         )
-    return mark_safe("".join(items))  # every value is escaped by _v
+    return mark_safe("".join(items))  # every value is escaped by value_html

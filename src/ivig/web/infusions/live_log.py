@@ -18,14 +18,12 @@ from datetime import datetime
 from typing import Any, cast, overload
 
 from django.db import connection, models
-from django.template import Context
-from django.template.base import render_value_in_context
-from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 
 from ivig.web.accounts.models import User
 from ivig.web.infusions.models import EventKind, Infusion, InfusionEvent
+from ivig.web.ui.html import join_html, value_html
 from ivig.web.ui.words import clock
 
 
@@ -193,19 +191,16 @@ def latest_triage(infusion: Infusion) -> dict[str, Any] | None:
 # --- One line of the log, written here rather than by nested template tags ----------------------
 # The template spent ~70 µs an entry on its tags (a page shows 20); this writes the same HTML
 # (tests/web/test_live_log.py compares it with the template it replaced, kind by kind). Every
-# value goes through Django's own ``render_value_in_context``: escaped and localised exactly as
-# ``{{ value }}`` would be.
-
-_CONTEXT = Context(autoescape=True)
+# value goes through ``ui.html.value_html``: escaped and localised exactly as ``{{ value }}``.
 
 
 def _v(data: dict[str, Any], key: str) -> str:
     """``{{ data.key }}``: empty when the key is missing."""
-    return render_value_in_context(data[key], _CONTEXT) if key in data else ""
+    return value_html(data[key]) if key in data else ""
 
 
 def _each(values: Any) -> list[str]:
-    return [render_value_in_context(v, _CONTEXT) for v in values or ()]
+    return [value_html(v) for v in values or ()]
 
 
 def _what(entry: LogEntry) -> str:
@@ -220,13 +215,13 @@ def _what(entry: LogEntry) -> str:
             text += f"; {gettext('planned')} {_v(data, 'planned_ml_h')} mL/h"
         for warning in data.get("warnings") or ():
             message = warning.get("message", "") if isinstance(warning, dict) else ""
-            text += f'<br><span class="above">⚠ {render_value_in_context(message, _CONTEXT)}</span>'
+            text += f'<br><span class="above">⚠ {value_html(message)}</span>'
         if data.get("reason"):
             text += f"<br>{gettext('Reason:')} {_v(data, 'reason')}"
         return text
     if kind == EventKind.SYMPTOM:
         words = data.get("symptom_words")  # as the join filter: escaped, not localised
-        text = "; ".join(str(conditional_escape(w)) for w in words) if words else ""
+        text = join_html(words, "; ") if words else ""
         if data.get("temperature"):
             text += f"; {_v(data, 'temperature')}"
         heading = _v(triage, "heading") if triage else ""
@@ -241,7 +236,7 @@ def _what(entry: LogEntry) -> str:
             for reason in triage.get("reasons") or ():
                 message = reason.get("message", "") if isinstance(reason, dict) else ""
                 text += (
-                    f'<br><span class="muted">{render_value_in_context(message, _CONTEXT)}</span>'
+                    f'<br><span class="muted">{value_html(message)}</span>'
                 )
             for note in _each(triage.get("notes")):
                 text += f'<br><span class="muted">{note}</span>'
@@ -259,10 +254,10 @@ def _what(entry: LogEntry) -> str:
 def line_html(entry: LogEntry) -> SafeString:
     """What the log shows of one entry: its time, kind and values, who recorded it, and
     whether a correction withdrew it (the link to correct it is the template's)."""
-    who = render_value_in_context(entry.recorded_by, _CONTEXT)
+    who = value_html(entry.recorded_by)
     withdrawn = f" · {gettext('withdrawn')}" if entry.withdrawn else ""
-    return mark_safe(  # every value above is escaped by render_value_in_context
+    return mark_safe(  # every value above is escaped by value_html
         f'<span class="what"><strong>{clock(entry.at)} '
-        f"{render_value_in_context(entry.kind_label, _CONTEXT)}</strong> {_what(entry)}</span>"
+        f"{value_html(entry.kind_label)}</strong> {_what(entry)}</span>"
         f'<div class="muted">{gettext("recorded by")} {who}{withdrawn}</div>'
     )
