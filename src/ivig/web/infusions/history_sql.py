@@ -15,11 +15,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Context, Decimal
-from typing import Any, overload
+from typing import Any
 
 from django.db import connection, models
 
-from ivig.web.infusions.live_log import quote, sql_rows, withdrawn_sql
+from ivig.web.infusions.live_log import SlicedRows, quote, sql_rows, withdrawn_sql
 from ivig.web.infusions.models import CheckIn, EventKind, Infusion, InfusionEvent
 from ivig.web.plans.models import Approval, PlanVersion
 
@@ -41,7 +41,7 @@ def _marks(values: Sequence[Any]) -> str:
     return ", ".join(["%s"] * len(values))
 
 
-class InfusionPage(Sequence[Infusion]):
+class InfusionPage(SlicedRows[Infusion]):
     """A patient's infusions, newest first (by start, then id), for a Django ``Paginator``:
     its length is given (the caller counted them), a slice is one statement."""
 
@@ -52,18 +52,7 @@ class InfusionPage(Sequence[Infusion]):
     def __len__(self) -> int:
         return self.count_
 
-    @overload
-    def __getitem__(self, index: int) -> Infusion: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> list[Infusion]: ...
-
-    def __getitem__(self, index: int | slice) -> Infusion | list[Infusion]:
-        if isinstance(index, int):
-            return self[index : index + 1][0]
-        first, last, _step = index.indices(len(self))
-        if last <= first:
-            return []
+    def rows(self, first: int, last: int) -> list[Infusion]:
         columns = ", ".join(quote(f.column) for f in _INFUSION_FIELDS)
         sql = (
             f"SELECT {columns} FROM {quote(_INFUSIONS)} WHERE {quote('patient_id')} = %s "

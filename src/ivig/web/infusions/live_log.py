@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, cast, overload
+from typing import Any, TypeVar, cast, overload
 
 from django.db import connection, models
 from django.utils.safestring import SafeString, mark_safe
@@ -25,6 +25,8 @@ from ivig.web.accounts.models import User
 from ivig.web.infusions.models import EventKind, Infusion, InfusionEvent
 from ivig.web.ui.html import join_html, value_html
 from ivig.web.ui.words import clock
+
+T = TypeVar("T")
 
 
 def sql_rows(
@@ -58,6 +60,27 @@ def quote(name: str) -> str:
     return connection.ops.quote_name(name)
 
 
+class SlicedRows(Sequence[T]):
+    """Rows read one slice at a time, for a Django ``Paginator``: a subclass gives its length
+    and ``rows(first, last)`` (one statement for rows [first, last) in the sequence's order);
+    an index is read as a slice of one."""
+
+    @overload
+    def __getitem__(self, index: int) -> T: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[T]: ...
+
+    def __getitem__(self, index: int | slice) -> T | list[T]:
+        if isinstance(index, int):
+            return self[index : index + 1][0]
+        first, last, _step = index.indices(len(self))
+        return self.rows(first, last) if last > first else []
+
+    def rows(self, first: int, last: int) -> list[T]:
+        raise NotImplementedError
+
+
 _EVENTS = InfusionEvent._meta.db_table
 _USERS = User._meta.db_table
 
@@ -89,7 +112,7 @@ class LogEntry:
     line: str = ""  # line_html: what the log shows of it
 
 
-class LogEntries(Sequence[LogEntry]):
+class LogEntries(SlicedRows[LogEntry]):
     """An infusion's log for a Django ``Paginator``: its length is one COUNT through the
     infusion index, and a slice is one statement (with who recorded each entry and whether a
     later correction withdrew it), its entries listed oldest first.
@@ -115,18 +138,7 @@ class LogEntries(Sequence[LogEntry]):
                 self._count = int(cursor.fetchone()[0])
         return self._count
 
-    @overload
-    def __getitem__(self, index: int) -> LogEntry: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> list[LogEntry]: ...
-
-    def __getitem__(self, index: int | slice) -> LogEntry | list[LogEntry]:
-        if isinstance(index, int):
-            return self[index : index + 1][0]
-        first, last, _step = index.indices(len(self))
-        if last <= first:
-            return []
+    def rows(self, first: int, last: int) -> list[LogEntry]:
         total = len(self)
         if self.newest_first:  # the same entries counted from the other end
             first, last = total - last, total - first
