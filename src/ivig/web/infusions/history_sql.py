@@ -5,7 +5,7 @@ events their summaries read, the two aggregates of the brand figures, the approv
 Built through the ORM each statement cost more Python (about 0.3 ms to compile it and build
 the model instances) than SQLite takes to answer it; here each is one statement that runs the
 same on SQLite and PostgreSQL, through the same indexes, read back with Django's own
-converters (``live_log.sql_rows``). tests/web/test_infusions_list_fast.py and
+converters (``ivig.web.sql``). tests/web/test_infusions_list_fast.py and
 tests/web/test_infusions_summary_fast.py check them against the ORM on both databases.
 """
 
@@ -19,9 +19,10 @@ from typing import Any
 
 from django.db import connection, models
 
-from ivig.web.infusions.live_log import SlicedRows, quote, sql_rows, withdrawn_sql
+from ivig.web.infusions.live_log import SlicedRows, withdrawn_sql
 from ivig.web.infusions.models import CheckIn, EventKind, Infusion, InfusionEvent
 from ivig.web.plans.models import Approval, PlanVersion
+from ivig.web.sql import quote, sql_rows
 
 _INFUSIONS = Infusion._meta.db_table
 _EVENTS = InfusionEvent._meta.db_table

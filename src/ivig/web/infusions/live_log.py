@@ -6,7 +6,7 @@ between), so its reads are the hottest of the application. Built through the ORM
 more Python than the database takes to answer them (about 0.3 ms to compile each statement and
 build the model instances, against a few µs of SQLite); here each is one statement that runs
 the same on SQLite and PostgreSQL, through the same indexes, read back with Django's own
-converters (``sql_rows``). tests/web/test_live_log.py checks every entry and flag against the
+converters (``ivig.web.sql``). tests/web/test_live_log.py checks every entry and flag against the
 ORM on both databases.
 """
 
@@ -15,49 +15,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, TypeVar, cast, overload
+from typing import Any, TypeVar, overload
 
-from django.db import connection, models
+from django.db import connection
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 
 from ivig.web.accounts.models import User
 from ivig.web.infusions.models import EventKind, Infusion, InfusionEvent
+from ivig.web.sql import quote, sql_rows
 from ivig.web.ui.html import join_html, value_html
 from ivig.web.ui.words import clock
 
 T = TypeVar("T")
-
-
-def sql_rows(
-    sql: str, params: Sequence[Any], fields: Sequence[models.Field[Any, Any] | None]
-) -> list[list[Any]]:
-    """Rows of a raw statement, each column read as the ORM reads its model field (a time is
-    aware, JSON is decoded, on either database); a column whose field is None is left as is."""
-    converters: list[tuple[int, Any, list[Any]]] = []
-    for i, model_field in enumerate(fields):
-        if model_field is None:
-            continue
-        col = model_field.get_col(model_field.model._meta.db_table)
-        functions = [
-            *connection.ops.get_db_converters(col),
-            *cast(Any, model_field).get_db_converters(connection),  # (missing from the stubs)
-        ]
-        if functions:
-            converters.append((i, col, functions))
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = [list(row) for row in cursor.fetchall()]
-    for values in rows:
-        for i, col, functions in converters:
-            for function in functions:
-                values[i] = function(values[i], col, connection)
-    return rows
-
-
-def quote(name: str) -> str:
-    """A table or column name quoted for the database in use."""
-    return connection.ops.quote_name(name)
 
 
 class SlicedRows(Sequence[T]):

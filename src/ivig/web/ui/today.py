@@ -19,7 +19,6 @@ from django.utils import timezone
 from ivig.core.infusion_checks import is_plan_snapshot, planned_steps
 from ivig.web import access
 from ivig.web.accounts.models import Role
-from ivig.web.infusions.live_log import sql_rows
 from ivig.web.infusions.models import (
     LEVEL_RANK,
     CheckIn,
@@ -32,6 +31,7 @@ from ivig.web.infusions.models import (
 )
 from ivig.web.patients.models import Patient
 from ivig.web.plans.models import Approval, PlanKind, PlanVersion
+from ivig.web.sql import sql_rows
 
 # Design choice: how far back "check-ins that called the team" reach on a prescriber's page.
 CALLED_TEAM_DAYS = 7
