@@ -34,6 +34,7 @@ from django.db.models import Q, QuerySet
 from django.db.models.signals import post_delete, post_save
 from django.http import Http404, HttpRequest, HttpResponse
 
+from ivig.web import sql
 from ivig.web.accounts.models import CareTeam, Membership, Role
 from ivig.web.patients.models import Patient
 
@@ -244,10 +245,7 @@ def get_patient_for_user(
     ``action`` names what the view is about to do; ``write=True`` without an action asks for
     any role that can change something (everyone but a viewer). A role that may see but not do
     it gets 403."""
-    try:
-        patient: Patient = Patient.objects.select_related("team").get(pk=patient_id)
-    except (Patient.DoesNotExist, ValueError, TypeError):
-        raise Http404("No such patient") from None
+    patient = _patient_with_membership(user, patient_id)
     if action is None:
         action = Action.VIEW
         if write:
@@ -259,6 +257,52 @@ def get_patient_for_user(
             if patient.archived_at is not None:
                 raise PermissionDenied("This patient is archived")
     check(user, patient, action)
+    return patient
+
+
+_PATIENT_FIELDS, _PATIENT_COLUMNS = sql.columns(Patient, "p")
+_TEAM_FIELDS, _TEAM_COLUMNS = sql.columns(CareTeam, "t")
+_LARGEST_ID = 2**63 - 1  # a bigint: a larger number names no row (and SQLite refuses it)
+
+
+def _patient_with_membership(user: Any, patient_id: Any) -> Patient:
+    """The patient with its care team, and the user's membership of that team read with them
+    in the same statement (kept for the request as ``_membership_row`` keeps it): every page of
+    a patient starts here. The same answer as ``Patient.objects.select_related("team")`` and
+    ``_membership_row`` (tests/web/test_access_read.py, on both databases); 404 when there is
+    no such patient."""
+    try:  # a number from the address (a bool or a fraction names no patient)
+        pk = int(patient_id) if isinstance(patient_id, int | str) else -1
+    except ValueError:
+        raise Http404("No such patient") from None
+    if isinstance(patient_id, bool) or not 0 < pk <= _LARGEST_ID:
+        raise Http404("No such patient")
+    member = _authenticated(user) and user.is_active
+    q = sql.quote
+    statement = (
+        f"SELECT {_PATIENT_COLUMNS}, {_TEAM_COLUMNS}, m.{q('role')}, m.{q('clinical_role')} "
+        f"FROM {q(Patient._meta.db_table)} p "
+        f"JOIN {q(CareTeam._meta.db_table)} t ON t.{q('id')} = p.{q('team_id')} "
+        f"LEFT JOIN {q(Membership._meta.db_table)} m ON m.{q('team_id')} = t.{q('id')} "
+        f"AND m.{q('user_id')} = %s AND m.{q('archived_at')} IS NULL "
+        f"AND t.{q('archived_at')} IS NULL "
+        f"WHERE p.{q('id')} = %s"
+    )
+    rows = sql.sql_rows(
+        statement,
+        [user.pk if member else None, pk],
+        [*_PATIENT_FIELDS, *_TEAM_FIELDS, None, None],
+    )
+    if not rows:
+        raise Http404("No such patient")
+    values = rows[0]
+    split = len(_PATIENT_FIELDS)
+    patient = sql.instance(Patient, _PATIENT_FIELDS, values[:split])
+    patient.team = sql.instance(CareTeam, _TEAM_FIELDS, values[split:-2])
+    role, clinical = values[-2:]
+    kept = _request_memberships.get()
+    if member and kept is not None:
+        kept[(user.pk, patient.team_id)] = None if role is None else (role, clinical)
     return patient
 
 
