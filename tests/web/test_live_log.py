@@ -232,3 +232,72 @@ def _squeeze(html: str) -> str:
     tags (the template's line breaks)."""
     html = re.sub(r"\s+", " ", html).strip()
     return re.sub(r">\s+<", "><", re.sub(r"\s+</", "</", html))
+
+
+# What the live page's templates wrote before the tags in infusion_tags (the oracles).
+TEMPLATE_ITEMS = Template(
+    '{% load i18n %}{% translate "Correct (withdraw)" as correct %}{% for event in events %}'
+    '<li class="{% if event.withdrawn %}withdrawn{% endif %}">{{ event.line }}\n'
+    "{% if can_correct and event.can_withdraw %}"
+    '<a href="{{ event.correct_url }}">{{ correct }}</a>{% endif %}\n</li>{% endfor %}'
+)
+TEMPLATE_VITALS = Template(
+    "{% load i18n words %}{% for c in vitals_checks %}"
+    '<li class="vitals-{{ c.status }}">{{ c.at|clock }} – {{ c.words }}:\n'
+    '{% if c.status == "done" %}{% blocktranslate with at=c.taken_at|clock %}measured at {{ at }}'
+    '{% endblocktranslate %}{% elif c.status == "due" %}<strong class="above">'
+    '{% translate "due now" %}</strong>{% elif c.status == "missed" %}<strong class="above">'
+    '{% translate "not measured (a gap)" %}</strong>{% else %}{% translate "later" %}{% endif %}'
+    "</li>\n{% endfor %}"
+)
+TEMPLATE_RECORD_LINKS = Template(
+    '{% load i18n %}{% for kind, label, url in record_links %}<div class="record-open" '
+    'id="record-{{ kind }}"><a class="button secondary" href="{{ url }}" hx-get="{{ url }}" '
+    'hx-target="#record-{{ kind }}" hx-swap="outerHTML"{% if saved %} autofocus{% endif %}>'
+    '{{ label }}</a>{% if saved %} <span class="message success" role="status">'
+    '{% translate "Recorded." %}</span>{% endif %}</div>{% endfor %}'
+)
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_the_live_page_tags_write_what_the_templates_wrote(world, language):
+    from django.utils import timezone, translation
+
+    from ivig.web.infusions.records import VitalsCheck
+    from ivig.web.infusions.templatetags import infusion_tags
+
+    moment = timezone.now()
+    entries = []
+    for i, (withdrawn, can_withdraw) in enumerate(
+        [(False, True), (True, False), (False, False), (True, True)]
+    ):
+        entry = live_log.LogEntry(
+            pk=i, at=moment, kind=EventKind.VITALS, data={"heart_rate": "80 /min"},
+            recorded_by="Ana <N>", withdrawn=withdrawn, kind_label="Vital signs",
+            correct_url=f"/patients/1/infusions/2/correct/{i}/?a=1&b=<2>",
+            can_withdraw=can_withdraw,
+        )
+        entry.line = live_log.line_html(entry)
+        entries.append(entry)
+    checks = [
+        VitalsCheck("before", "Before <start>", moment, "done", moment + timedelta(minutes=3),
+                    "src"),
+        VitalsCheck("15min", "At 15 minutes", moment, "due", None, "src"),
+        VitalsCheck("step", "After the rate increase", moment, "missed", None, "src"),
+        VitalsCheck("hourly", "Hourly", moment, "later", None, "src & co"),
+    ]
+    links = [("vitals", "Vital signs", "/p/1/i/2/record/vitals/?x=1&y=2"),
+             ("symptom", "Symptom <new>", "/p/1/i/2/record/symptom/")]
+    with translation.override(language):
+        for can_correct in (True, False):
+            want = TEMPLATE_ITEMS.render(Context({"events": entries, "can_correct": can_correct}))
+            got = live_log.items_html(entries, can_correct)
+            assert _squeeze(got) == _squeeze(want)
+        assert got.count("<li") == 4 and "&lt;N&gt;" in got
+        want = TEMPLATE_VITALS.render(Context({"vitals_checks": checks}))
+        assert _squeeze(infusion_tags.vitals_items(checks)) == _squeeze(want)
+        assert "&lt;start&gt;" in want
+        for saved in (True, False, ""):
+            want = TEMPLATE_RECORD_LINKS.render(Context({"record_links": links, "saved": saved}))
+            assert _squeeze(infusion_tags.record_links(links, saved)) == _squeeze(want)
+        assert "&amp;y=2" in want

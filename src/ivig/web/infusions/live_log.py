@@ -243,3 +243,19 @@ def line_html(entry: LogEntry) -> SafeString:
         f"{value_html(entry.kind_label)}</strong> {_what(entry)}</span>"
         f'<div class="muted">{gettext("recorded by")} {who}{withdrawn}</div>'
     )
+
+
+def items_html(entries: Sequence[LogEntry], can_correct: bool) -> SafeString:
+    """The log's list items: each entry's line (``line_html``), and the link to correct it for
+    those who record, unless it is a correction or already withdrawn."""
+    correct = value_html(gettext("Correct (withdraw)"))
+    items = []
+    for entry in entries:
+        link = (
+            f' <a href="{value_html(entry.correct_url)}">{correct}</a>'
+            if can_correct and entry.can_withdraw
+            else ""
+        )
+        withdrawn = "withdrawn" if entry.withdrawn else ""
+        items.append(f'<li class="{withdrawn}">{entry.line}{link}</li>')
+    return mark_safe("".join(items))  # every value is escaped (line_html, value_html)
