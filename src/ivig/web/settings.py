@@ -153,7 +153,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Shared state lives in the database, never in one process's memory, so several `ivig serve`
 # processes or hosts over one PostgreSQL agree (sessions: Django's database backend; lockouts:
 # django-axes' database handler; the cache: this table, made by `ivig serve`).
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_ENGINE = "ivig.web.accounts.sessions"  # Django's database store, read in one statement
 AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
 CACHES = {
     "default": {
