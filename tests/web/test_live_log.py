@@ -301,3 +301,67 @@ def test_the_live_page_tags_write_what_the_templates_wrote(world, language):
             want = TEMPLATE_RECORD_LINKS.render(Context({"record_links": links, "saved": saved}))
             assert _squeeze(infusion_tags.record_links(links, saved)) == _squeeze(want)
         assert "&amp;y=2" in want
+
+
+def _orm_current_events(infusion, kinds):
+    """What ``current_events(kinds)`` answered through the ORM (the oracle): these kinds and
+    the corrections, sorted by time then id, without the withdrawn ones and the corrections."""
+    from ivig.web.infusions.models import without_withdrawn
+
+    events = sorted(
+        infusion.events.filter(kind__in=[*kinds, EventKind.CORRECTION]), key=lambda e: (e.at, e.pk)
+    )
+    return without_withdrawn(events)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_standing_events_of_some_kinds_match_the_orm(nurse, world, people, seed):
+    from ivig.web.infusions import records
+
+    rng = random.Random(200 + seed)
+    infusion = start(nurse, world, approve(world))
+    _random_day(infusion, rng, 50, people)
+    for i, kind in enumerate([EventKind.PAUSE, EventKind.RESUME, EventKind.VIAL, EventKind.STOP]):
+        event = InfusionEvent.objects.create(
+            infusion=infusion, kind=kind, at=infusion.started_at + timedelta(minutes=i),
+            data={"size": "5 g"}, recorded_by=people[0],
+        )
+        if rng.random() < 0.5:
+            InfusionEvent.objects.create(
+                infusion=infusion, kind=EventKind.CORRECTION, at=event.at, corrects=event,
+                data={"reason": "typo"}, recorded_by=people[1],
+            )
+    for kinds in [records.PUMP_KINDS, (*records.PUMP_KINDS, EventKind.VIAL),
+                  (EventKind.VITALS,), (EventKind.SYMPTOM, EventKind.VITALS),
+                  (EventKind.CORRECTION,), ()]:
+        got = infusion.current_events(kinds)
+        want = _orm_current_events(infusion, kinds)
+        assert [e.pk for e in got] == [e.pk for e in want], kinds
+        for ours, theirs in zip(got, want, strict=True):
+            mine = {f.attname: getattr(ours, f.attname) for f in ours._meta.concrete_fields}
+            orm = {f.attname: getattr(theirs, f.attname) for f in theirs._meta.concrete_fields}
+            assert mine == orm
+            assert {k: type(v) for k, v in mine.items()} == {k: type(v) for k, v in orm.items()}
+    assert infusion.current_events(records.PUMP_KINDS)  # the day has rate changes
+
+
+def test_the_infusion_is_read_as_the_orm_reads_it(nurse, world):
+    from django.http import Http404
+
+    from ivig.web.infusions.models import Infusion
+    from ivig.web.infusions.views import _infusion
+
+    infusion = start(nurse, world, approve(world))
+    got = _infusion(world.patient, infusion.pk)
+    want = Infusion.objects.select_related("approval").get(pk=infusion.pk, patient=world.patient)
+    for ours, theirs in ((got, want), (got.approval, want.approval)):
+        mine = {f.attname: getattr(ours, f.attname) for f in ours._meta.concrete_fields}
+        orm = {f.attname: getattr(theirs, f.attname) for f in theirs._meta.concrete_fields}
+        assert mine == orm
+        assert {k: type(v) for k, v in mine.items()} == {k: type(v) for k, v in orm.items()}
+    assert got.snapshot == want.snapshot and got.patient is world.patient
+    # another patient's infusion, or an id that names no row: 404, never an error
+    for patient, infusion_id in [(world.stranger_patient, infusion.pk), (world.patient, 2**63),
+                                 (world.patient, 0), (world.patient, infusion.pk + 1000)]:
+        with pytest.raises(Http404):
+            _infusion(patient, infusion_id)

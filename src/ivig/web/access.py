@@ -262,7 +262,6 @@ def get_patient_for_user(
 
 _PATIENT_FIELDS, _PATIENT_COLUMNS = sql.columns(Patient, "p")
 _TEAM_FIELDS, _TEAM_COLUMNS = sql.columns(CareTeam, "t")
-_LARGEST_ID = 2**63 - 1  # a bigint: a larger number names no row (and SQLite refuses it)
 
 
 def _patient_with_membership(user: Any, patient_id: Any) -> Patient:
@@ -271,11 +270,8 @@ def _patient_with_membership(user: Any, patient_id: Any) -> Patient:
     a patient starts here. The same answer as ``Patient.objects.select_related("team")`` and
     ``_membership_row`` (tests/web/test_access_read.py, on both databases); 404 when there is
     no such patient."""
-    try:  # a number from the address (a bool or a fraction names no patient)
-        pk = int(patient_id) if isinstance(patient_id, int | str) else -1
-    except ValueError:
-        raise Http404("No such patient") from None
-    if isinstance(patient_id, bool) or not 0 < pk <= _LARGEST_ID:
+    pk = sql.row_id(patient_id)
+    if pk is None:
         raise Http404("No such patient")
     member = _authenticated(user) and user.is_active
     q = sql.quote

@@ -19,6 +19,22 @@ from django.db import connection, models
 M = TypeVar("M", bound=models.Model)
 
 
+_LARGEST_ID = 2**63 - 1  # a bigint: a larger number names no row (and SQLite refuses it)
+
+
+def row_id(value: Any) -> int | None:
+    """The id of a row, from an address or a form: a whole number from 1 to the largest
+    bigint; None for anything else (a bool, a fraction, text that is not a number), which
+    names no row."""
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        return None
+    try:
+        number = int(value)
+    except ValueError:
+        return None
+    return number if 0 < number <= _LARGEST_ID else None
+
+
 def quote(name: str) -> str:
     """A table or column name quoted for the database in use."""
     return connection.ops.quote_name(name)

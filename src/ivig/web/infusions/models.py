@@ -100,15 +100,8 @@ class Infusion(models.Model):
         these ``kinds`` when given (a long day has thousands of vitals a caller may not need)."""
         if kinds is None:
             events = list(self.events.select_related("recorded_by").order_by("at", "pk"))
-        else:
-            # sorted here, not by the database: without an ORDER BY the database reads only
-            # these kinds through the (infusion, kind, at) index; with one, SQLite may walk
-            # every event of the day in time order to pick them out
-            events = sorted(
-                self.events.filter(kind__in=[*kinds, EventKind.CORRECTION]).order_by(),
-                key=lambda e: (e.at, e.pk),
-            )
-        return without_withdrawn(events)
+            return without_withdrawn(events)
+        return _standing_events(self.pk, list(kinds))
 
 
 class EventKind(models.TextChoices):
@@ -363,3 +356,30 @@ class DisplayPreference(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user}: {self.temperature_unit}"
+
+
+def _standing_events(infusion_id: int, kinds: list[str]) -> list[InfusionEvent]:
+    """The infusion's entries of these kinds that no correction withdrew, in time order: one
+    hand-written statement (``ivig.web.sql``; the live page asks on every visit), the same
+    entries as ``without_withdrawn`` of these kinds and the corrections through the ORM
+    (tests/web/test_live_log.py). Sorted here, not by the database: without an ORDER BY the
+    database reads only these kinds through the (infusion, kind, at) index; with one, SQLite
+    may walk every event of the day in time order to pick them out."""
+    from ivig.web import sql
+    from ivig.web.infusions.live_log import withdrawn_sql
+
+    kinds = [kind for kind in kinds if kind != EventKind.CORRECTION]
+    if not kinds:
+        return []
+    fields, columns = sql.columns(InfusionEvent, "e")
+    q = sql.quote
+    statement = (
+        f"SELECT {columns} FROM {q(InfusionEvent._meta.db_table)} e "
+        f"WHERE e.{q('infusion_id')} = %s AND e.{q('kind')} IN ({', '.join(['%s'] * len(kinds))}) "
+        f"AND NOT {withdrawn_sql('e')}"
+    )
+    events = [
+        sql.instance(InfusionEvent, fields, row)
+        for row in sql.sql_rows(statement, [infusion_id, *kinds], fields)
+    ]
+    return sorted(events, key=lambda e: (e.at, e.pk))

@@ -34,7 +34,7 @@ from ivig.core.infusion_checks import (
     symptom_words,
 )
 from ivig.core.triage import TriageInputError
-from ivig.web import access, pages
+from ivig.web import access, pages, sql
 from ivig.web.access import Action
 from ivig.web.accounts.models import User
 from ivig.web.infusions import forms, history_sql, history_table, live_log, records
@@ -97,10 +97,34 @@ def _language() -> str:
     return "es" if (get_language() or "en").startswith("es") else "en"
 
 
+_INFUSION_FIELDS, _INFUSION_COLUMNS = sql.columns(Infusion, "i")
+_APPROVAL_FIELDS, _APPROVAL_COLUMNS = sql.columns(Approval, "a")
+
+
 def _infusion(patient: Patient, infusion_id: int) -> Infusion:
-    infusion = get_object_or_404(
-        Infusion.objects.select_related("approval"), pk=infusion_id, patient=patient
+    """The patient's infusion with its approved plan, in one hand-written statement (every
+    page of an infusion day starts here; ``ivig.web.sql``), as
+    ``Infusion.objects.select_related("approval").get(pk=…, patient=…)`` reads it
+    (tests/web/test_live_log.py); 404 when the patient has no such infusion."""
+    pk = sql.row_id(infusion_id)
+    q = sql.quote
+    rows = (
+        sql.sql_rows(
+            f"SELECT {_INFUSION_COLUMNS}, {_APPROVAL_COLUMNS} "
+            f"FROM {q(Infusion._meta.db_table)} i "
+            f"JOIN {q(Approval._meta.db_table)} a ON a.{q('id')} = i.{q('approval_id')} "
+            f"WHERE i.{q('id')} = %s AND i.{q('patient_id')} = %s",
+            [pk, patient.pk],
+            [*_INFUSION_FIELDS, *_APPROVAL_FIELDS],
+        )
+        if pk is not None
+        else []
     )
+    if not rows:
+        raise Http404("No such infusion")
+    split = len(_INFUSION_FIELDS)
+    infusion = sql.instance(Infusion, _INFUSION_FIELDS, rows[0][:split])
+    infusion.approval = sql.instance(Approval, _APPROVAL_FIELDS, rows[0][split:])
     infusion.patient = patient  # the one the access check read (not a second copy)
     return infusion
 
