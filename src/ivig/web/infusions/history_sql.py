@@ -15,12 +15,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Context, Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import connection, models
 
 from ivig.web.infusions.live_log import SlicedRows, withdrawn_sql
-from ivig.web.infusions.models import CheckIn, EventKind, Infusion, InfusionEvent
+from ivig.web.infusions.models import (
+    CheckIn,
+    CheckInAnswer,
+    EventKind,
+    Infusion,
+    InfusionEvent,
+)
 from ivig.web.plans.models import Approval, PlanVersion
 from ivig.web.sql import quote, sql_rows
 
@@ -237,20 +243,88 @@ def startable_approvals(patient_id: int) -> tuple[list[Approval], dict[int, list
     return approvals, replacing
 
 
-def newest_checkins(patient_id: int, limit: int) -> tuple[list[CheckIn], dict[int, int]]:
-    """The patient's newest ``limit`` check-ins (by due time, then id), newest first, and
-    {check-in id: the approval id of its infusion's plan}: one statement."""
-    fields, columns = _columns(CheckIn, "c")
-    sql = (
-        f"SELECT {columns}, i.{quote('approval_id')} FROM {quote(CheckIn._meta.db_table)} c "
-        f"JOIN {quote(_INFUSIONS)} i ON i.{quote('id')} = c.{quote('infusion_id')} "
-        f"WHERE c.{quote('patient_id')} = %s "
-        f"ORDER BY c.{quote('due_at')} DESC, c.{quote('id')} DESC LIMIT %s"
+class AnswerLine(NamedTuple):
+    """What the infusions page shows of a check-in answer (not its report or whole triage)."""
+
+    pk: int
+    answered_at: datetime
+    level: str
+    heading: str | None
+
+
+# What the infusions page reads of a check-in (its title, due time and link): the rest (what to
+# ask about, the tiers: JSON to decode) is left deferred, read only if something asks for it.
+_CHECKIN_READ = ("id", "infusion_id", "patient_id", "due_at", "hours_after_end", "label")
+
+
+def _key_text(column: str, key: str) -> tuple[str, list[Any]]:
+    """SQL for the text of ``key`` in the JSON ``column``, as Django's ``KT`` writes it."""
+    if connection.vendor == "sqlite":
+        path = f'$."{key}"'
+        return (
+            f"(CASE WHEN JSON_TYPE({column}, %s) IN ('null', 'true', 'false') "
+            f"THEN JSON_TYPE({column}, %s) ELSE JSON_EXTRACT({column}, %s) END)",
+            [path, path, path],
+        )
+    return f"({column} ->> %s)", [key]
+
+
+def checkins_shown(
+    patient_id: int, limit: int, now: datetime, overdue_limit: int
+) -> tuple[list[CheckIn], dict[int, int], list[CheckIn]]:
+    """The patient's newest ``limit`` check-ins (by due time, then id), newest first, each with
+    ``answer_lines`` (its answers' ``AnswerLine``, oldest first); {check-in id: the approval
+    id of its infusion's plan}; and the newest ``overdue_limit`` overdue check-ins (due by
+    ``now``, never answered: ``records.overdue_checkins``), newest first. One statement: the
+    newest check-ins with their answers, and the overdue ones read backwards from ``now``
+    through the (patient, due) index. The check-ins are model instances with only the columns
+    the page shows read (``_CHECKIN_READ``)."""
+    checkins, answers, infusions = (
+        quote(CheckIn._meta.db_table),
+        quote(CheckInAnswer._meta.db_table),
+        quote(_INFUSIONS),
     )
+    fields = [_field(CheckIn, name) for name in _CHECKIN_READ]
     names = [f.attname for f in fields]
-    checkins, approval_of = [], {}
-    for row in sql_rows(sql, [patient_id, limit], [*fields, None]):
-        checkin = CheckIn.from_db(connection.alias, names, row[:-1])
-        checkins.append(checkin)
-        approval_of[checkin.pk] = row[-1]
-    return checkins, approval_of
+    columns = ", ".join(f"c.{quote(f.column)}" for f in fields)
+    outer = ", ".join(f"n.{quote(f.column)}" for f in fields)
+    newest_first = f"ORDER BY c.{quote('due_at')} DESC, c.{quote('id')} DESC LIMIT %s"
+    heading, heading_params = _key_text(f"a.{quote('triage')}", "heading")
+    nulls = ", ".join(["NULL"] * 5)
+    sql = (
+        f"SELECT 0, {outer}, i.{quote('approval_id')}, a.{quote('id')}, "
+        f"a.{quote('answered_at')}, a.{quote('level')}, {heading} "
+        f"FROM (SELECT {columns} FROM {checkins} c WHERE c.{quote('patient_id')} = %s "
+        f"{newest_first}) n "
+        f"JOIN {infusions} i ON i.{quote('id')} = n.{quote('infusion_id')} "
+        f"LEFT JOIN {answers} a ON a.{quote('checkin_id')} = n.{quote('id')} "
+        f"UNION ALL SELECT 1, {outer}, {nulls} "
+        f"FROM (SELECT {columns} FROM {checkins} c WHERE c.{quote('patient_id')} = %s "
+        f"AND c.{quote('due_at')} <= %s AND NOT EXISTS (SELECT 1 FROM {answers} a "
+        f"WHERE a.{quote('checkin_id')} = c.{quote('id')}) {newest_first}) n"
+    )
+    params = [*heading_params, patient_id, limit, patient_id, now, overdue_limit]
+    answered_at = _field(CheckInAnswer, "answered_at")
+    rows = sql_rows(sql, params, [None, *fields, None, None, answered_at, None, None])
+    newest: dict[int, CheckIn] = {}
+    overdue: list[CheckIn] = []
+    approval_of: dict[int, int] = {}
+    lines: dict[int, list[AnswerLine]] = {}
+    split = 1 + len(fields)
+    for part, *row in rows:
+        values, rest = row[: split - 1], row[split - 1 :]
+        if part == 1:
+            overdue.append(CheckIn.from_db(connection.alias, names, values))
+            continue
+        pk = values[0]
+        if pk not in newest:
+            newest[pk] = CheckIn.from_db(connection.alias, names, values)
+            approval_of[pk] = rest[0]
+            lines[pk] = []
+        if rest[1] is not None:
+            lines[pk].append(AnswerLine(*rest[1:]))
+    for pk, checkin in newest.items():
+        checkin.answer_lines = sorted(lines[pk], key=lambda a: (a.answered_at, a.pk))
+    by_due = sorted(newest.values(), key=lambda c: (c.due_at, c.pk), reverse=True)
+    overdue.sort(key=lambda c: (c.due_at, c.pk), reverse=True)
+    return by_due, approval_of, overdue

@@ -92,14 +92,34 @@ def planned_html(events: Iterable[CareEvent], language: str) -> SafeString:
     return mark_safe("".join(items))  # every value is escaped by value_html
 
 
+def _checkin_url(patient_id: int) -> str:
+    """The check-in page's address without the check-in's id and its closing slash."""
+    url = reverse("infusions:checkin", args=[patient_id, 0])
+    assert url.endswith("/0/")
+    return url[: -len("0/")]
+
+
+def overdue_html(checkins: Iterable[Any], patient_id: int) -> SafeString:
+    """The overdue check-ins' list items, as the template's loop wrote them: the title
+    linking to the check-in, then when it was due."""
+    head = _checkin_url(patient_id)
+    due = value_html(gettext("due"))
+    return mark_safe(  # every value is escaped by value_html
+        "".join(
+            f'<li><a href="{head}{int(item.pk)}/">{value_html(checkin_title(item))}</a> – {due} '
+            f'<time datetime="{value_html(local_iso(item.due_at))}">'
+            f"{value_html(when(item.due_at))}</time></li>"
+            for item in checkins
+        )
+    )
+
+
 def checkins_html(checkins: Iterable[Any], patient_id: int, now: datetime) -> SafeString:
     """The check-ins' list items (the newest of a long history), as the template's loop
     wrote them: the title linking to the check-in, when it is due, then the highest answer's
     triage or "overdue". Each check-in carries ``answer_lines`` (oldest first: the page reads
     their level, time and heading, not the whole answers)."""
-    url = reverse("infusions:checkin", args=[patient_id, 0])
-    assert url.endswith("/0/")
-    head = url[: -len("0/")]
+    head = _checkin_url(patient_id)
     due, answered, overdue = (value_html(gettext(w)) for w in ("due", "answered", "overdue"))
     items = []
     for item in checkins:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any, NamedTuple
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -16,7 +16,6 @@ from django.db.models import (
     Min,
     Q,
 )
-from django.db.models.fields.json import KT
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone, translation
@@ -41,7 +40,6 @@ from ivig.web.infusions import forms, history_sql, history_table, live_log, reco
 from ivig.web.infusions.history_sql import InfusionPage
 from ivig.web.infusions.models import (
     CheckIn,
-    CheckInAnswer,
     DisplayPreference,
     EventKind,
     FluidLimit,
@@ -149,8 +147,9 @@ def infusion_list(request: HttpRequest, patient_id: int) -> HttpResponse:
     """The patient's infusions page in a fixed number of queries however long the record: the
     infusions counted by (plan, day) once (the pager's count, the days started, the running
     infusion, the brand figures and the course end all come from these few rows), the approvals,
-    a page of the history and the newest check-ins (which tell the overdue ones and whether the
-    course has check-ins, unless the patient has more than are shown)."""
+    a page of the history and the newest check-ins with their answers and the newest overdue
+    ones in one statement (the newest tell whether the course has check-ins, unless the
+    patient has more than are shown)."""
     patient = access.get_patient_for_user(request.user, patient_id)
     groups = history_sql.infusion_groups(patient.pk)
     page = pages.page(
@@ -161,6 +160,7 @@ def infusion_list(request: HttpRequest, patient_id: int) -> HttpResponse:
     choices, default = start_choices(approvals, replacing)
     now = timezone.now()
     checkins, overdue, approval_of = _checkins_shown(patient, now)
+    overdue_shown = overdue[-records.OVERDUE_SHOWN :]
     shown = default or (approvals[0] if approvals else None)
     next_day: int | None = None
     next_date: date | None = None
@@ -221,7 +221,8 @@ def infusion_list(request: HttpRequest, patient_id: int) -> HttpResponse:
             "checkins": checkins,
             # the newest overdue check-ins (hundreds after a year without answers), as on the
             # patient page, and whether older ones were left unanswered too
-            "overdue": overdue[-records.OVERDUE_SHOWN :],
+            "overdue": overdue_shown,
+            "overdue_rows": history_table.overdue_html(overdue_shown, patient.pk),
             "more_overdue": len(overdue) > records.OVERDUE_SHOWN,
             "now": now,
             "running": running,
@@ -234,45 +235,18 @@ def infusion_list(request: HttpRequest, patient_id: int) -> HttpResponse:
     )
 
 
-class AnswerLine(NamedTuple):
-    """What the infusions page shows of a check-in answer."""
-
-    pk: int
-    answered_at: datetime
-    level: str
-    heading: str | None
-
-
 def _checkins_shown(
     patient: Patient, now: datetime
 ) -> tuple[list[CheckIn], list[CheckIn], dict[int, int]]:
-    """The newest check-ins (a long history has hundreds), oldest first, the overdue ones
-    (due, never answered: ``records.overdue_checkins``, asked for apart, the newest
-    ``OVERDUE_SHOWN`` and one more, only when the patient has more check-ins than are shown)
-    and {check-in id: its plan's approval id}."""
-    newest, approval_of = history_sql.newest_checkins(patient.pk, CHECKINS_SHOWN)
-    # what the list shows of their answers (level, time, heading), not the whole answers with
-    # their reports and triage results, oldest first (``answer_lines``)
-    lines: dict[int, list[AnswerLine]] = {c.pk: [] for c in newest}
-    if newest:
-        answers = (
-            CheckInAnswer.objects.filter(checkin__in=list(lines))
-            .annotate(heading=KT("triage__heading"))
-            .order_by("answered_at", "pk")
-            .values_list("checkin_id", "pk", "answered_at", "level", "heading")
-        )
-        for checkin_id, *line in answers:
-            lines[checkin_id].append(AnswerLine(*line))
-    for checkin in newest:
-        checkin.answer_lines = lines[checkin.pk]
-    if len(newest) < CHECKINS_SHOWN:  # every check-in of the patient is here
-        overdue = sorted(
-            (c for c in newest if c.due_at <= now and not c.answer_lines),
-            key=lambda c: (c.due_at, c.pk),
-        )
-    else:  # the newest overdue ones and one more (to tell there are older ones)
-        overdue = records.overdue_checkins(patient, now, limit=records.OVERDUE_SHOWN + 1)
-    return sorted(newest, key=lambda c: (c.due_at, c.pk)), overdue, approval_of
+    """The newest check-ins (a long history has hundreds), oldest first, each with what the
+    list shows of its answers (``answer_lines``: level, time and heading, oldest first); the
+    newest ``OVERDUE_SHOWN`` overdue check-ins and one more (to tell there are older ones),
+    oldest first (``records.overdue_checkins``); and {check-in id: its plan's approval id}.
+    One statement (``history_sql.checkins_shown``)."""
+    newest, approval_of, overdue = history_sql.checkins_shown(
+        patient.pk, CHECKINS_SHOWN, now, records.OVERDUE_SHOWN + 1
+    )
+    return newest[::-1], overdue[::-1], approval_of
 
 
 def _has_checkins(approval: Approval, approval_of: dict[int, int]) -> bool:
