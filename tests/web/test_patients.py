@@ -315,3 +315,43 @@ def test_the_weight_panel_shows_the_latest_weight_and_height_on_every_page_of_th
         assert '<span class="big">30 kg</span>' in weight_panel, page
         assert "<strong>112 cm</strong>" in weight_panel, page
         assert "99 kg" not in weight_panel
+
+
+# What patient_detail.html's loop wrote before measurement_rows_html (the oracle).
+TEMPLATE_ROWS = (
+    "{% load i18n %}{% for row in rows %}<li>\n"
+    "<strong>{{ row.what }}</strong>{% if row.converted %} <span class=\"muted\">"
+    "(= {{ row.converted }})</span>{% endif %}\n"
+    '<div class="muted">{{ row.taken }} · {% translate "recorded by" %} {{ row.by }}</div>\n'
+    '{% if row.archive_url %}<a href="{{ row.archive_url }}">'
+    '{% translate "Archive (wrong entry)" %}<span class="visually-hidden">: '
+    "{{ row.archive_hint }}</span></a>{% endif %}\n</li>\n{% endfor %}"
+)
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_the_measurement_rows_are_what_the_template_wrote(language):
+    import re
+
+    from django.template import Context, Template
+    from django.utils import translation
+
+    from ivig.web.patients.views import measurement_rows_html
+
+    rows = [
+        {"what": "Weight: 44 lb", "converted": "19.96 kg", "taken": "1 Dec 2026, 08:30",
+         "by": "Ana <N>", "archive_url": "/patients/1/measurements/2/archive/?a=1&b=2",
+         "archive_hint": "Weight: 44 lb, 1 Dec 2026"},
+        {"what": "Height: 120 cm", "converted": None, "taken": "today", "by": "x@example.org",
+         "archive_url": "", "archive_hint": "Height & co"},
+    ]
+
+    def squeeze(html: str) -> str:
+        html = re.sub(r"\s+", " ", html).strip()
+        return re.sub(r">\s+<", "><", re.sub(r"\s+</", "</", html))
+
+    with translation.override(language):
+        want = Template(TEMPLATE_ROWS).render(Context({"rows": rows}))
+        got = measurement_rows_html(rows)
+        assert squeeze(got) == squeeze(want)
+    assert "Ana &lt;N&gt;" in got and "a=1&amp;b=2" in got and got.count("<li>") == 2

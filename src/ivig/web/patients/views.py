@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import select_template
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
@@ -24,6 +25,7 @@ from ivig.web.history import patient_history
 from ivig.web.patients.forms import MeasurementForm, NewPatientForm, PatientForm
 from ivig.web.patients.models import Measurement, MeasurementKind, weight_is_stale
 from ivig.web.ui import words
+from ivig.web.ui.html import value_html
 
 PLANS_SHOWN = 5  # newest plan versions listed on the patient page
 MEASUREMENT_PAGE = 10  # weights and heights per page of the patient page
@@ -128,6 +130,33 @@ def _latest_weight_and_height(
     return weight, height
 
 
+def measurement_rows_html(rows: list[dict[str, str | None]]) -> SafeString:
+    """The patient page's weight and height list items, written in Python (a template loop
+    cost more than the rest of the list): what was measured (and its conversion), when, by
+    whom, and the link to archive a wrong entry for those who record."""
+    recorded_by = value_html(_("recorded by"))
+    archive = value_html(_("Archive (wrong entry)"))
+    items = []
+    for row in rows:
+        converted = (
+            f' <span class="muted">(= {value_html(row["converted"])})</span>'
+            if row["converted"]
+            else ""
+        )
+        link = (
+            f'<a href="{value_html(row["archive_url"])}">{archive}<span class="visually-hidden">'
+            f': {value_html(row["archive_hint"])}</span></a>'
+            if row["archive_url"]
+            else ""
+        )
+        items.append(
+            f"<li><strong>{value_html(row['what'])}</strong>{converted}"
+            f'<div class="muted">{value_html(row["taken"])} · {recorded_by} '
+            f"{value_html(row['by'])}</div>{link}</li>"
+        )
+    return mark_safe("".join(items))  # every value is escaped (value_html)
+
+
 @login_required
 def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
     patient = access.get_patient_for_user(request.user, patient_id)
@@ -172,6 +201,7 @@ def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
             "height": height,
             "height_cm": _display_cm(height),
             "rows": rows,
+            "rows_html": measurement_rows_html(rows),
             "page": page,
             # the five newest (the section links to the full list); not their order documents
             "plan_versions": list(
