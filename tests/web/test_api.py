@@ -392,3 +392,58 @@ def test_fhir_import_keeps_the_record_s_conditions_and_identity(world: World) ->
     patient = response.json()["order_document"]["patient"]
     assert "immunodeficiency" in patient["conditions"]  # known here, not sent by the EHR
     assert patient["name"] == world.patient.name and patient["weight"] == "20 kg"
+
+
+def test_an_unknown_query_parameter_is_refused_naming_it(world: World) -> None:
+    """A misspelt or unknown query parameter is a 400 naming it and what the operation takes,
+    never ignored in silence (the OpenAPI document lists every query parameter); a known one
+    still works, and a POST's unknown parameter changes nothing."""
+    api = Api(token(world.caregiver, world.team_a))
+    plans = f"/patients/{world.patient.pk}/plans"
+    response = api.get(plans, langauge="es")
+    assert response.status_code == 400
+    assert response.json()["errors"] == [
+        {"field": "langauge", "given": "es", "accepted": "language",
+         "problem": "unknown query parameter"}
+    ]
+    response = api.client.get(f"/api/v1{plans}?=false", **api.headers)
+    assert response.status_code == 400 and fields_of(response) == {""}
+    assert api.get(plans, language="es").status_code == 200
+    response = api.get(f"/patients/{world.patient.pk}", page="2")
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["accepted"] == "no query parameters"
+    before = world.patient.measurements.count()
+    response = api.client.post(
+        f"/api/v1/patients/{world.patient.pk}/measurements?dry_run=1",
+        json.dumps({"kind": "weight", "value": "21 kg", "taken_at": local()}),
+        content_type="application/json", **api.headers,
+    )
+    assert response.status_code == 400 and fields_of(response) == {"dry_run"}
+    assert world.patient.measurements.count() == before
+
+
+def test_every_operation_takes_exactly_the_query_parameters_it_documents(world: World) -> None:
+    """For every operation of the OpenAPI document: each documented query parameter is taken
+    (never refused as unknown) and an undocumented one is refused, naming it."""
+    import re
+
+    api = Api(token(world.caregiver, world.team_a, ("read", "write", "approve")))
+    document = api.client.get("/api/v1/openapi.json").json()
+    checked = 0
+    for path, operations in document["paths"].items():
+        url = re.sub(r"\{[^}]+\}", str(world.patient.pk), path)
+        for method, operation in operations.items():
+            documented = {
+                p["name"] for p in operation.get("parameters", []) if p["in"] == "query"
+            }
+            call = getattr(api.client, method)
+            for name in documented:
+                response = call(f"{url}?{name}=en", **api.headers)
+                body = response.json() if response.content else {}
+                problems = body.get("errors", []) if isinstance(body, dict) else []
+                assert not [p for p in problems if p["problem"] == "unknown query parameter"]
+            response = call(f"{url}?zz_not_documented=1", **api.headers)
+            assert response.status_code == 400, (method, path)
+            assert fields_of(response) == {"zz_not_documented"}
+            checked += 1
+    assert checked >= 20

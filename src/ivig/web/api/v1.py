@@ -8,6 +8,7 @@ found or not yours, 409 refused by a safety gate, 422 malformed request).
 
 from __future__ import annotations
 
+import functools
 import json
 from datetime import date, datetime
 from typing import Any
@@ -118,6 +119,40 @@ api = NinjaAPI(
     docs_url=None,  # the Swagger page loads from a CDN and inline scripts: not served
     openapi_url="/openapi.json",
 )
+
+
+def _known_query_parameters_only(run: Any) -> Any:
+    """Refuse a query parameter the operation does not take (400, naming it), as the OpenAPI
+    document says (a misspelt ``?langauge=es`` would otherwise be ignored in silence). Applied
+    to every operation's ``run`` (``Operation.run``, before its authentication and validation),
+    so its query parameters are known once, from the operation's own parameter models."""
+    operation = getattr(run, "__self__", None)
+    known: set[str] = set()
+    for model in getattr(operation, "models", ()):
+        if getattr(model, "__ninja_param_source__", None) == "query":
+            known.update(field.alias or name for name, field in model.model_fields.items())
+
+    @functools.wraps(run)
+    def checked(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        unknown = sorted(set(request.GET) - known)
+        if unknown:
+            accepted = ", ".join(sorted(known)) or "no query parameters"
+            return api.create_response(
+                request,
+                {
+                    "errors": [
+                        problem(name, request.GET.get(name), accepted, "unknown query parameter")
+                        for name in unknown
+                    ]
+                },
+                status=400,
+            )
+        return run(request, *args, **kwargs)
+
+    return checked
+
+
+api.add_decorator(_known_query_parameters_only, mode="view")
 
 
 @api.exception_handler(ApiProblem)
