@@ -11,7 +11,8 @@ tests/web/test_infusions_summary_fast.py check them against the ORM on both data
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Context, Decimal
@@ -44,8 +45,22 @@ def _field(model: type[models.Model], name: str) -> models.Field[Any, Any]:
     return found
 
 
-def _marks(values: Sequence[Any]) -> str:
-    return ", ".join(["%s"] * len(values))
+def _marks(values: Sequence[Any] | int) -> str:
+    """``count`` parameter marks (or one for each of ``values``)."""
+    return ", ".join(["%s"] * (values if isinstance(values, int) else len(values)))
+
+
+def _built(builder: Callable[..., str], *shape: Any) -> str:
+    """The text of a statement: ``builder(*shape)`` (``shape``: its numbers of parameters and
+    such), written once for the database in use and kept (fixed text with its names quoted:
+    what changes from one request to the next goes in the parameters). Writing it cost more
+    Python than SQLite takes to answer some of these statements."""
+    return _statement(connection.vendor, builder, shape)
+
+
+@functools.lru_cache(maxsize=256)
+def _statement(vendor: str, builder: Callable[..., str], shape: tuple[Any, ...]) -> str:
+    return builder(*shape)
 
 
 class InfusionPage(SlicedRows[Infusion]):
@@ -60,13 +75,17 @@ class InfusionPage(SlicedRows[Infusion]):
         return self.count_
 
     def rows(self, first: int, last: int) -> list[Infusion]:
-        columns = ", ".join(quote(f.column) for f in _INFUSION_FIELDS)
-        sql = (
-            f"SELECT {columns} FROM {quote(_INFUSIONS)} WHERE {quote('patient_id')} = %s "
-            f"ORDER BY {quote('started_at')} DESC, {quote('id')} DESC LIMIT %s OFFSET %s"
-        )
+        sql = _built(_page_sql)
         rows = sql_rows(sql, [self.patient_id, last - first, first], _INFUSION_FIELDS)
         return [Infusion.from_db(connection.alias, _INFUSION_NAMES, row) for row in rows]
+
+
+def _page_sql() -> str:
+    columns = ", ".join(quote(f.column) for f in _INFUSION_FIELDS)
+    return (
+        f"SELECT {columns} FROM {quote(_INFUSIONS)} WHERE {quote('patient_id')} = %s "
+        f"ORDER BY {quote('started_at')} DESC, {quote('id')} DESC LIMIT %s OFFSET %s"
+    )
 
 
 @dataclass
@@ -89,17 +108,7 @@ def summary_events(
     index (the kinds by (infusion, kind, at), the reactions by the stored triage level)."""
     if not infusion_ids:
         return []
-    columns = ", ".join(
-        quote(c) for c in ("id", "infusion_id", "at", "kind", "data", "corrects_id")
-    )
-    ids = _marks(infusion_ids)
-    sql = (
-        f"SELECT {columns} FROM {quote(_EVENTS)} "
-        f"WHERE {quote('infusion_id')} IN ({ids}) AND {quote('kind')} IN ({_marks(kinds)}) "
-        f"UNION ALL SELECT {columns} FROM {quote(_EVENTS)} "
-        f"WHERE {quote('infusion_id')} IN ({ids}) AND {quote('kind')} = %s "
-        f"AND {quote('triage_level')} IN ({_marks(reaction_levels)})"
-    )
+    sql = _built(_summary_events_sql, len(infusion_ids), len(kinds), len(reaction_levels))
     params = [*infusion_ids, *kinds, *infusion_ids, EventKind.VITALS, *reaction_levels]
     at, data = _field(InfusionEvent, "at"), _field(InfusionEvent, "data")
     rows = sql_rows(sql, params, [None, None, at, None, data, None])
@@ -107,11 +116,31 @@ def summary_events(
     return sorted(events, key=lambda e: (e.at, e.pk))
 
 
+def _summary_events_sql(infusions: int, kinds: int, levels: int) -> str:
+    columns = ", ".join(
+        quote(c) for c in ("id", "infusion_id", "at", "kind", "data", "corrects_id")
+    )
+    ids = _marks(infusions)
+    return (
+        f"SELECT {columns} FROM {quote(_EVENTS)} "
+        f"WHERE {quote('infusion_id')} IN ({ids}) AND {quote('kind')} IN ({_marks(kinds)}) "
+        f"UNION ALL SELECT {columns} FROM {quote(_EVENTS)} "
+        f"WHERE {quote('infusion_id')} IN ({ids}) AND {quote('kind')} = %s "
+        f"AND {quote('triage_level')} IN ({_marks(levels)})"
+    )
+
+
 def reacted_infusions(patient_id: int, levels: Sequence[str]) -> dict[int, int]:
     """{infusion id: its plan's approval id} of the patient's infusions with a symptom or
     vital signs at one of ``levels`` that no correction withdrew."""
+    sql = _built(_reacted_sql, len(levels))
+    params = [patient_id, EventKind.SYMPTOM, EventKind.VITALS, *levels]
+    return {infusion: approval for infusion, approval in sql_rows(sql, params, [None, None])}
+
+
+def _reacted_sql(levels: int) -> str:
     pk = quote("id")
-    sql = (
+    return (
         f"SELECT DISTINCT e.{quote('infusion_id')}, i.{quote('approval_id')} "
         f"FROM {quote(_EVENTS)} e "
         f"JOIN {quote(_INFUSIONS)} i ON i.{pk} = e.{quote('infusion_id')} "
@@ -119,8 +148,6 @@ def reacted_infusions(patient_id: int, levels: Sequence[str]) -> dict[int, int]:
         f"AND e.{quote('triage_level')} IN ({_marks(levels)}) "
         f"AND NOT {withdrawn_sql('e')}"
     )
-    params = [patient_id, EventKind.SYMPTOM, EventKind.VITALS, *levels]
-    return {infusion: approval for infusion, approval in sql_rows(sql, params, [None, None])}
 
 
 # Rates are stored as text with at most three decimals (``fmt(rate, 3)``): read as numbers
@@ -135,18 +162,31 @@ def tolerated_rates(
     """{approval id: the highest mL/kg/h of its infusions' rate changes not withdrawn}, leaving
     out the infusions ``without`` (those with a reaction; None: those with a reaction at
     ``levels``, asked by the database, for a patient who reacts often)."""
-    pk, infusion_id = quote("id"), quote("infusion_id")
     params: list[Any] = [patient_id, EventKind.RATE_CHANGE]
+    if without is None:
+        sql = _built(_tolerated_sql, None, len(levels))
+        params += [EventKind.SYMPTOM, EventKind.VITALS, *levels]
+    else:
+        sql = _built(_tolerated_sql, len(without), 0)
+        params += list(without)
+    return {
+        approval: _decimal(top)
+        for approval, top in sql_rows(sql, params, [None, None])
+        if top is not None
+    }
+
+
+def _tolerated_sql(without: int | None, levels: int) -> str:
+    """``without``: the number of infusions left out by id (None: asked by the database)."""
+    pk, infusion_id = quote("id"), quote("infusion_id")
     if without is None:
         leave_out = (
             f"AND NOT EXISTS (SELECT 1 FROM {quote(_EVENTS)} r WHERE r.{infusion_id} = "
             f"e.{infusion_id} AND r.{quote('kind')} IN (%s, %s) "
             f"AND r.{quote('triage_level')} IN ({_marks(levels)}) AND NOT {withdrawn_sql('r')}) "
         )
-        params += [EventKind.SYMPTOM, EventKind.VITALS, *levels]
     elif without:
         leave_out = f"AND e.{infusion_id} NOT IN ({_marks(without)}) "
-        params += list(without)
     else:
         leave_out = ""
     data = f"e.{quote('data')}"
@@ -155,18 +195,13 @@ def tolerated_rates(
         if connection.vendor == "sqlite"
         else f"({data} ->> 'rate_ml_kg_h')"
     )
-    sql = (
+    return (
         f"SELECT i.{quote('approval_id')}, MAX(CAST({rate} AS NUMERIC(30, 3))) "
         f"FROM {quote(_EVENTS)} e JOIN {quote(_INFUSIONS)} i ON i.{pk} = e.{infusion_id} "
         f"WHERE i.{quote('patient_id')} = %s AND e.{quote('kind')} = %s {leave_out}"
         f"AND NOT {withdrawn_sql('e')} "
         f"GROUP BY i.{quote('approval_id')}"
     )
-    return {
-        approval: _decimal(top)
-        for approval, top in sql_rows(sql, params, [None, None])
-        if top is not None
-    }
 
 
 def _decimal(value: Any) -> Decimal:
@@ -182,22 +217,30 @@ def infusion_groups(patient_id: int) -> list[dict[str, Any]]:
     ``count``, ``first`` (the first start), ``last_end`` (the last end, None when none has
     ended), ``running`` and ``running_at`` (the id and start of the one still running, a
     patient has one at most; None when none). A few rows however many infusions."""
-    started, ended, pk = quote("started_at"), quote("ended_at"), quote("id")
-    running = f"CASE WHEN {ended} IS NULL THEN"
-    sql = (
-        f"SELECT {quote('approval_id')}, {quote('day')}, COUNT(*), MIN({started}), MAX({ended}), "
-        f"MAX({running} {pk} END), MAX({running} {started} END) "
-        f"FROM {quote(_INFUSIONS)} WHERE {quote('patient_id')} = %s "
-        f"GROUP BY {quote('approval_id')}, {quote('day')}"
-    )
+    sql = _built(_groups_sql)
     at, end = _field(Infusion, "started_at"), _field(Infusion, "ended_at")
     names = ("approval_id", "day", "count", "first", "last_end", "running", "running_at")
     rows = sql_rows(sql, [patient_id], [None, None, None, at, end, None, at])
     return [dict(zip(names, row, strict=True)) for row in rows]
 
 
+def _groups_sql() -> str:
+    started, ended, pk = quote("started_at"), quote("ended_at"), quote("id")
+    running = f"CASE WHEN {ended} IS NULL THEN"
+    return (
+        f"SELECT {quote('approval_id')}, {quote('day')}, COUNT(*), MIN({started}), MAX({ended}), "
+        f"MAX({running} {pk} END), MAX({running} {started} END) "
+        f"FROM {quote(_INFUSIONS)} WHERE {quote('patient_id')} = %s "
+        f"GROUP BY {quote('approval_id')}, {quote('day')}"
+    )
+
+
+def _concrete(model: type[models.Model]) -> list[models.Field[Any, Any]]:
+    return [f for f in model._meta.concrete_fields if isinstance(f, models.Field)]
+
+
 def _columns(model: type[models.Model], alias: str) -> tuple[list[models.Field[Any, Any]], str]:
-    fields = [f for f in model._meta.concrete_fields if isinstance(f, models.Field)]
+    fields = _concrete(model)
     return fields, ", ".join(f"{alias}.{quote(f.column)}" for f in fields)
 
 
@@ -207,15 +250,9 @@ def startable_approvals(patient_id: int) -> tuple[list[Approval], dict[int, list
     plan_version__archived_at__isnull=True).select_related("plan_version")``), and
     {version id: the versions that replace it, newest first} (``superseded_by``, for
     ``plans.approval.start_choices``): two statements."""
-    approval_fields, approval_columns = _columns(Approval, "a")
-    version_fields, version_columns = _columns(PlanVersion, "v")
-    pk = quote("id")
-    sql = (
-        f"SELECT {approval_columns}, {version_columns} FROM {quote(Approval._meta.db_table)} a "
-        f"JOIN {quote(PlanVersion._meta.db_table)} v ON v.{pk} = a.{quote('plan_version_id')} "
-        f"WHERE v.{quote('patient_id')} = %s AND v.{quote('archived_at')} IS NULL "
-        f"ORDER BY a.{quote('approved_at')} DESC, a.{pk} DESC"
-    )
+    approval_fields = _concrete(Approval)
+    version_fields = _concrete(PlanVersion)
+    sql = _built(_approvals_sql)
     split = len(approval_fields)
     approval_names = [f.attname for f in approval_fields]
     version_names = [f.attname for f in version_fields]
@@ -231,16 +268,33 @@ def startable_approvals(patient_id: int) -> tuple[list[Approval], dict[int, list
         approvals.append(approval)
     replacing: dict[int, list[PlanVersion]] = {pk: [] for pk in versions}
     if versions:
-        sql = (
-            f"SELECT {version_columns} FROM {quote(PlanVersion._meta.db_table)} v "
-            f"WHERE v.{quote('supersedes_id')} IN ({_marks(list(versions))}) "
-            f"ORDER BY v.{quote('created_at')} DESC, v.{pk} DESC"
-        )
+        sql = _built(_replacing_sql, len(versions))
         for row in sql_rows(sql, list(versions), version_fields):
             newer = PlanVersion.from_db(connection.alias, version_names, row)
             if newer.supersedes_id is not None:  # (always: it is what was asked)
                 replacing[newer.supersedes_id].append(newer)
     return approvals, replacing
+
+
+def _approvals_sql() -> str:
+    _fields, approval_columns = _columns(Approval, "a")
+    _fields, version_columns = _columns(PlanVersion, "v")
+    pk = quote("id")
+    return (
+        f"SELECT {approval_columns}, {version_columns} FROM {quote(Approval._meta.db_table)} a "
+        f"JOIN {quote(PlanVersion._meta.db_table)} v ON v.{pk} = a.{quote('plan_version_id')} "
+        f"WHERE v.{quote('patient_id')} = %s AND v.{quote('archived_at')} IS NULL "
+        f"ORDER BY a.{quote('approved_at')} DESC, a.{pk} DESC"
+    )
+
+
+def _replacing_sql(versions: int) -> str:
+    _fields, version_columns = _columns(PlanVersion, "v")
+    return (
+        f"SELECT {version_columns} FROM {quote(PlanVersion._meta.db_table)} v "
+        f"WHERE v.{quote('supersedes_id')} IN ({_marks(versions)}) "
+        f"ORDER BY v.{quote('created_at')} DESC, v.{quote('id')} DESC"
+    )
 
 
 class AnswerLine(NamedTuple):
@@ -257,16 +311,22 @@ class AnswerLine(NamedTuple):
 _CHECKIN_READ = ("id", "infusion_id", "patient_id", "due_at", "hours_after_end", "label")
 
 
-def _key_text(column: str, key: str) -> tuple[str, list[Any]]:
-    """SQL for the text of ``key`` in the JSON ``column``, as Django's ``KT`` writes it."""
+def _key_text_sql(column: str) -> str:
+    """SQL for the text of a key (``_key_text_params``) in the JSON ``column``, as Django's
+    ``KT`` writes it."""
     if connection.vendor == "sqlite":
-        path = f'$."{key}"'
         return (
             f"(CASE WHEN JSON_TYPE({column}, %s) IN ('null', 'true', 'false') "
-            f"THEN JSON_TYPE({column}, %s) ELSE JSON_EXTRACT({column}, %s) END)",
-            [path, path, path],
+            f"THEN JSON_TYPE({column}, %s) ELSE JSON_EXTRACT({column}, %s) END)"
         )
-    return f"({column} ->> %s)", [key]
+    return f"({column} ->> %s)"
+
+
+def _key_text_params(key: str) -> list[str]:
+    """The parameters of ``_key_text_sql`` for ``key``."""
+    if connection.vendor == "sqlite":
+        return [f'$."{key}"'] * 3
+    return [key]
 
 
 def checkins_shown(
@@ -279,30 +339,10 @@ def checkins_shown(
     newest check-ins with their answers, and the overdue ones read backwards from ``now``
     through the (patient, due) index. The check-ins are model instances with only the columns
     the page shows read (``_CHECKIN_READ``)."""
-    checkins, answers, infusions = (
-        quote(CheckIn._meta.db_table),
-        quote(CheckInAnswer._meta.db_table),
-        quote(_INFUSIONS),
-    )
     fields = [_field(CheckIn, name) for name in _CHECKIN_READ]
     names = [f.attname for f in fields]
-    columns = ", ".join(f"c.{quote(f.column)}" for f in fields)
-    outer = ", ".join(f"n.{quote(f.column)}" for f in fields)
-    newest_first = f"ORDER BY c.{quote('due_at')} DESC, c.{quote('id')} DESC LIMIT %s"
-    heading, heading_params = _key_text(f"a.{quote('triage')}", "heading")
-    nulls = ", ".join(["NULL"] * 5)
-    sql = (
-        f"SELECT 0, {outer}, i.{quote('approval_id')}, a.{quote('id')}, "
-        f"a.{quote('answered_at')}, a.{quote('level')}, {heading} "
-        f"FROM (SELECT {columns} FROM {checkins} c WHERE c.{quote('patient_id')} = %s "
-        f"{newest_first}) n "
-        f"JOIN {infusions} i ON i.{quote('id')} = n.{quote('infusion_id')} "
-        f"LEFT JOIN {answers} a ON a.{quote('checkin_id')} = n.{quote('id')} "
-        f"UNION ALL SELECT 1, {outer}, {nulls} "
-        f"FROM (SELECT {columns} FROM {checkins} c WHERE c.{quote('patient_id')} = %s "
-        f"AND c.{quote('due_at')} <= %s AND NOT EXISTS (SELECT 1 FROM {answers} a "
-        f"WHERE a.{quote('checkin_id')} = c.{quote('id')}) {newest_first}) n"
-    )
+    heading_params = _key_text_params("heading")
+    sql = _built(_checkins_sql)
     params = [*heading_params, patient_id, limit, patient_id, now, overdue_limit]
     answered_at = _field(CheckInAnswer, "answered_at")
     rows = sql_rows(sql, params, [None, *fields, None, None, answered_at, None, None])
@@ -310,9 +350,9 @@ def checkins_shown(
     overdue: list[CheckIn] = []
     approval_of: dict[int, int] = {}
     lines: dict[int, list[AnswerLine]] = {}
-    split = 1 + len(fields)
+    split = len(fields)
     for part, *row in rows:
-        values, rest = row[: split - 1], row[split - 1 :]
+        values, rest = row[:split], row[split:]
         if part == 1:
             overdue.append(CheckIn.from_db(connection.alias, names, values))
             continue
@@ -328,3 +368,29 @@ def checkins_shown(
     by_due = sorted(newest.values(), key=lambda c: (c.due_at, c.pk), reverse=True)
     overdue.sort(key=lambda c: (c.due_at, c.pk), reverse=True)
     return by_due, approval_of, overdue
+
+
+def _checkins_sql() -> str:
+    checkins, answers, infusions = (
+        quote(CheckIn._meta.db_table),
+        quote(CheckInAnswer._meta.db_table),
+        quote(_INFUSIONS),
+    )
+    fields = [_field(CheckIn, name) for name in _CHECKIN_READ]
+    columns = ", ".join(f"c.{quote(f.column)}" for f in fields)
+    outer = ", ".join(f"n.{quote(f.column)}" for f in fields)
+    newest_first = f"ORDER BY c.{quote('due_at')} DESC, c.{quote('id')} DESC LIMIT %s"
+    heading = _key_text_sql(f"a.{quote('triage')}")
+    nulls = ", ".join(["NULL"] * 5)
+    return (
+        f"SELECT 0, {outer}, i.{quote('approval_id')}, a.{quote('id')}, "
+        f"a.{quote('answered_at')}, a.{quote('level')}, {heading} "
+        f"FROM (SELECT {columns} FROM {checkins} c WHERE c.{quote('patient_id')} = %s "
+        f"{newest_first}) n "
+        f"JOIN {infusions} i ON i.{quote('id')} = n.{quote('infusion_id')} "
+        f"LEFT JOIN {answers} a ON a.{quote('checkin_id')} = n.{quote('id')} "
+        f"UNION ALL SELECT 1, {outer}, {nulls} "
+        f"FROM (SELECT {columns} FROM {checkins} c WHERE c.{quote('patient_id')} = %s "
+        f"AND c.{quote('due_at')} <= %s AND NOT EXISTS (SELECT 1 FROM {answers} a "
+        f"WHERE a.{quote('checkin_id')} = c.{quote('id')}) {newest_first}) n"
+    )

@@ -7,6 +7,7 @@ escaped and localised as ``{{ value }}`` would be, and a join is the ``join`` fi
 
 from __future__ import annotations
 
+import html
 from collections.abc import Iterable
 from typing import Any
 
@@ -18,7 +19,10 @@ _CONTEXT = Context(autoescape=True)
 
 
 def value_html(value: object) -> str:
-    """``{{ value }}``: escaped and localised."""
+    """``{{ value }}``: escaped and localised. Plain text (most values of a table: words, times
+    in words) takes the short way: a template only escapes it (``escape``, ``html.escape``)."""
+    if type(value) is str:
+        return html.escape(value)
     return str(render_value_in_context(value, _CONTEXT))
 
 
