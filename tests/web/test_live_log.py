@@ -365,3 +365,31 @@ def test_the_infusion_is_read_as_the_orm_reads_it(nurse, world):
                                  (world.patient, 0), (world.patient, infusion.pk + 1000)]:
         with pytest.raises(Http404):
             _infusion(patient, infusion_id)
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [("en", ["Volume infused: 199.6 mL of 200.0 mL planned", "(read from the pump)",
+             "19.96 g given of 20.00 g planned", "Reason: child &lt;tired&gt;"]),
+     ("es", ["Volumen infundido: 199.6 mL de 200.0 mL previstos", "(leído en la bomba)",
+             "19.96 g administrados de 20.00 g previstos", "Motivo: child &lt;tired&gt;"])],
+)
+def test_the_stop_entry_reads_in_words(world, language, words):
+    """The stop's line says what its numbers are (its values alone read "199.6 mL · 199.6 ·
+    pump · 200.0 · ..."); a value it lacks is "unknown", never a default."""
+    from django.utils import timezone, translation
+
+    data = {"reason": "child <tired>", "volume": "199.6 mL", "volume_infused_ml": "199.6",
+            "volume_source": "pump", "planned_volume_ml": "200.0", "given_g": "19.96",
+            "planned_g": "20.00", "short_by_ml": "0.4"}
+    with translation.override(language):
+        entry = live_log.LogEntry(1, timezone.now(), EventKind.STOP, data, "Ana", False)
+        line = live_log.line_html(entry)
+        for text in words:
+            assert text in line
+        assert "pump ·" not in line and "0.4" not in line
+        entry.data = {"volume_infused_ml": "50.0", "volume_source": "rate_log"}
+        line = live_log.line_html(entry)
+    unknown = "unknown" if language == "en" else "desconocido"
+    assert f"50.0 mL of {unknown} mL planned" in line or f"50.0 mL de {unknown} mL" in line
+    assert ("logged rates" in line) == (language == "en")

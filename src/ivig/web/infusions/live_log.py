@@ -223,6 +223,26 @@ def _what(entry: LogEntry) -> str:
             for note in _each(triage.get("notes")):
                 text += f'<br><span class="muted">{note}</span>'
         return text
+    if kind == EventKind.STOP and data.get("volume_infused_ml"):
+        # the stop in words (its values alone read "199.6 · pump · 200.0 · 19.96 · ...")
+        text = gettext("Volume infused: %(volume)s mL of %(planned)s mL planned") % {
+            "volume": _v(data, "volume_infused_ml"),
+            "planned": _v(data, "planned_volume_ml") or value_html(gettext("unknown")),
+        }
+        source = {
+            "pump": gettext("read from the pump"),
+            "rate_log": gettext("worked out from the logged rates"),
+        }.get(data.get("volume_source") or "")
+        if source:
+            text += f" ({value_html(source)})"
+        if data.get("given_g"):
+            text += "; " + gettext("%(given)s g given of %(planned)s g planned") % {
+                "given": _v(data, "given_g"),
+                "planned": _v(data, "planned_g") or value_html(gettext("unknown")),
+            }
+        if data.get("reason"):
+            text += f"<br>{gettext('Reason:')} {_v(data, 'reason')}"
+        return text
     if kind == EventKind.VIAL:
         return (
             f"{_v(data, 'brand')} {_v(data, 'size')} · {gettext('lot')} {_v(data, 'lot_number')}"
