@@ -255,3 +255,23 @@ def test_the_planned_check_ins_are_the_template_s(language):
         )
         assert planned_html(planned, language) == expected
     assert "&lt;after&gt;" in expected or "&amp;" in expected
+
+
+def test_the_infusions_are_counted_from_an_index_alone(world):
+    """The groups and the by-brand rates read a long history's infusions from the (patient,
+    plan, day, start, end) index, not the table's rows (SQLite's plan: PostgreSQL picks its
+    own by the table's size)."""
+    from ivig.web.infusions import history_sql
+
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite's query plan")
+    approval = approve_document(world, builders.document())
+    add_infusions(world, approval, 30)
+    with CaptureQueriesContext(connection) as context:
+        history_sql.infusion_groups(world.patient.pk)
+        history_sql.tolerated_rates(world.patient.pk, [], records.REACTION_LEVELS)
+    with connection.cursor() as cursor:
+        for query in context.captured_queries:
+            cursor.execute("EXPLAIN QUERY PLAN " + query["sql"])
+            plan = " ".join(str(row[-1]) for row in cursor.fetchall())
+            assert "COVERING INDEX infusion_patient_plan_day" in plan, plan

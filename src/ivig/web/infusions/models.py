@@ -71,6 +71,13 @@ class Infusion(models.Model):
             models.Index(fields=["patient", "started_at"], name="infusion_patient_started"),
             models.Index(fields=["approval", "started_at"], name="infusion_approval_started"),
             models.Index(fields=["approval", "day", "ended_at"], name="infusion_approval_day_end"),
+            # the patient's infusions counted by plan and day, and their plans (the infusions
+            # page's groups and by-brand figures), read from the index alone: a long history
+            # has hundreds of infusions
+            models.Index(
+                fields=["patient", "approval", "day", "started_at", "ended_at", "id"],
+                name="infusion_patient_plan_day",
+            ),
         ]
 
     def __str__(self) -> str:
