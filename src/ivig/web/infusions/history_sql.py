@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Context, Decimal
 from typing import Any, NamedTuple
@@ -306,8 +306,20 @@ class AnswerLine(NamedTuple):
     heading: str | None
 
 
-# What the infusions page reads of a check-in (its title, due time and link): the rest (what to
-# ask about, the tiers: JSON to decode) is left deferred, read only if something asks for it.
+@dataclass
+class CheckInLine:
+    """What the infusions page shows of a check-in (its title, due time and link; not what to
+    ask about or the tiers), with ``answer_lines`` (its answers, oldest first) for the newest."""
+
+    pk: int
+    infusion_id: int
+    patient_id: int
+    due_at: datetime
+    hours_after_end: Decimal
+    label: str
+    answer_lines: list[AnswerLine] = field(default_factory=list)
+
+
 _CHECKIN_READ = ("id", "infusion_id", "patient_id", "due_at", "hours_after_end", "label")
 
 
@@ -331,40 +343,36 @@ def _key_text_params(key: str) -> list[str]:
 
 def checkins_shown(
     patient_id: int, limit: int, now: datetime, overdue_limit: int
-) -> tuple[list[CheckIn], dict[int, int], list[CheckIn]]:
+) -> tuple[list[CheckInLine], dict[int, int], list[CheckInLine]]:
     """The patient's newest ``limit`` check-ins (by due time, then id), newest first, each with
     ``answer_lines`` (its answers' ``AnswerLine``, oldest first); {check-in id: the approval
     id of its infusion's plan}; and the newest ``overdue_limit`` overdue check-ins (due by
     ``now``, never answered: ``records.overdue_checkins``), newest first. One statement: the
     newest check-ins with their answers, and the overdue ones read backwards from ``now``
-    through the (patient, due) index. The check-ins are model instances with only the columns
-    the page shows read (``_CHECKIN_READ``)."""
+    through the (patient, due) index."""
     fields = [_field(CheckIn, name) for name in _CHECKIN_READ]
-    names = [f.attname for f in fields]
     heading_params = _key_text_params("heading")
     sql = _built(_checkins_sql)
     params = [*heading_params, patient_id, limit, patient_id, now, overdue_limit]
     answered_at = _field(CheckInAnswer, "answered_at")
     rows = sql_rows(sql, params, [None, *fields, None, None, answered_at, None, None])
-    newest: dict[int, CheckIn] = {}
-    overdue: list[CheckIn] = []
+    newest: dict[int, CheckInLine] = {}
+    overdue: list[CheckInLine] = []
     approval_of: dict[int, int] = {}
-    lines: dict[int, list[AnswerLine]] = {}
     split = len(fields)
     for part, *row in rows:
         values, rest = row[:split], row[split:]
         if part == 1:
-            overdue.append(CheckIn.from_db(connection.alias, names, values))
+            overdue.append(CheckInLine(*values))
             continue
         pk = values[0]
         if pk not in newest:
-            newest[pk] = CheckIn.from_db(connection.alias, names, values)
+            newest[pk] = CheckInLine(*values)
             approval_of[pk] = rest[0]
-            lines[pk] = []
         if rest[1] is not None:
-            lines[pk].append(AnswerLine(*rest[1:]))
-    for pk, checkin in newest.items():
-        checkin.answer_lines = sorted(lines[pk], key=lambda a: (a.answered_at, a.pk))
+            newest[pk].answer_lines.append(AnswerLine(*rest[1:]))
+    for checkin in newest.values():
+        checkin.answer_lines.sort(key=lambda a: (a.answered_at, a.pk))
     by_due = sorted(newest.values(), key=lambda c: (c.due_at, c.pk), reverse=True)
     overdue.sort(key=lambda c: (c.due_at, c.pk), reverse=True)
     return by_due, approval_of, overdue

@@ -222,8 +222,6 @@ class CheckIn(models.Model):
     focus = models.JSONField(_("what to ask about"), default=dict)
     tiers = models.JSONField(_("tiers"), default=list)
     history = HistoricalRecords()
-    # what a list shows of the answers, when the list reads them (infusions page)
-    answer_lines: list[Any]
 
     class Meta:
         verbose_name = _("check-in")

@@ -37,7 +37,7 @@ from ivig.web import access, pages, sql
 from ivig.web.access import Action
 from ivig.web.accounts.models import User
 from ivig.web.infusions import forms, history_sql, history_table, live_log, records
-from ivig.web.infusions.history_sql import InfusionPage
+from ivig.web.infusions.history_sql import CheckInLine, InfusionPage
 from ivig.web.infusions.models import (
     CheckIn,
     DisplayPreference,
@@ -237,7 +237,7 @@ def infusion_list(request: HttpRequest, patient_id: int) -> HttpResponse:
 
 def _checkins_shown(
     patient: Patient, now: datetime
-) -> tuple[list[CheckIn], list[CheckIn], dict[int, int]]:
+) -> tuple[list[CheckInLine], list[CheckInLine], dict[int, int]]:
     """The newest check-ins (a long history has hundreds), oldest first, each with what the
     list shows of its answers (``answer_lines``: level, time and heading, oldest first); the
     newest ``OVERDUE_SHOWN`` overdue check-ins and one more (to tell there are older ones),
