@@ -133,8 +133,9 @@ def test_the_check_ins_are_one_statement_reading_a_bounded_number_of_rows(world)
 OLD_OVERDUE = """{% load i18n words %}{% for item in overdue %}<li><a href="{% url 'infusions:checkin' patient.pk item.pk %}">{{ item|checkin_title }}</a> – {% translate "due" %} <time datetime="{{ item.due_at|local_iso }}">{{ item.due_at|when }}</time></li>{% endfor %}"""  # noqa: E501
 
 
+@pytest.mark.parametrize("zone", ["UTC", "America/New_York", "Pacific/Chatham"])
 @pytest.mark.parametrize("language", ["en", "es"])
-def test_the_overdue_items_are_written_as_the_template_wrote_them(world, language):
+def test_the_overdue_items_are_written_as_the_template_wrote_them(world, language, zone):
     from django.template import Context, Template
     from django.utils import translation
 
@@ -145,7 +146,7 @@ def test_the_overdue_items_are_written_as_the_template_wrote_them(world, languag
     items[0].label = "Fever <check> & more"
     items[1].label = "24 h after the infusion (day 2)"
     items[2].label = ""
-    with translation.override(language):
+    with translation.override(language), timezone.override(zone):
         want = Template(OLD_OVERDUE).render(Context({"overdue": items, "patient": world.patient}))
         got = overdue_html(items, world.patient.pk)
     assert got == want and got.count("<li>") == 5

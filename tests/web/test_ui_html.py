@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 from django.template import Context, Template
+from django.template.defaultfilters import floatformat
 from django.utils import timezone, translation
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy
@@ -21,6 +22,8 @@ VALUES = [
     "",
     "Llame al médico ¿ya?",
     mark_safe("<strong>kept</strong>"),
+    floatformat(Decimal("40.05"), 1),  # a filter's safe output
+    floatformat(Decimal("2.0005"), 3),
     gettext_lazy("unknown"),
     7,
     12345,

@@ -15,6 +15,7 @@ from typing import Any
 
 from django.template.defaultfilters import floatformat
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 
@@ -99,6 +100,13 @@ def _checkin_url(patient_id: int) -> str:
     return url[: -len("0/")]
 
 
+def _due_time(moment: datetime) -> str:
+    """``<time datetime="{{ moment|local_iso }}">{{ moment|when }}</time>``, the local time
+    worked out once for both (the wall-clock time ``local_iso`` and ``when`` show)."""
+    local = timezone.localtime(moment).replace(tzinfo=None)
+    return f'<time datetime="{value_html(local_iso(local))}">{value_html(when(local))}</time>'
+
+
 def overdue_html(checkins: Iterable[Any], patient_id: int) -> SafeString:
     """The overdue check-ins' list items, as the template's loop wrote them: the title
     linking to the check-in, then when it was due."""
@@ -107,8 +115,7 @@ def overdue_html(checkins: Iterable[Any], patient_id: int) -> SafeString:
     return mark_safe(  # every value is escaped by value_html
         "".join(
             f'<li><a href="{head}{int(item.pk)}/">{value_html(checkin_title(item))}</a> – {due} '
-            f'<time datetime="{value_html(local_iso(item.due_at))}">'
-            f"{value_html(when(item.due_at))}</time></li>"
+            f"{_due_time(item.due_at)}</li>"
             for item in checkins
         )
     )
@@ -133,7 +140,6 @@ def checkins_html(checkins: Iterable[Any], patient_id: int, now: datetime) -> Sa
             state = ""
         items.append(
             f'\n    <li><a href="{head}{item.pk}/">{value_html(checkin_title(item))}</a> – {due} '
-            f'<time datetime="{value_html(local_iso(item.due_at))}">{value_html(when(item.due_at))}'
-            f"</time>\n      {state}</li>\n  "
+            f"{_due_time(item.due_at)}\n      {state}</li>\n  "
         )
     return mark_safe("".join(items))  # every value is escaped by value_html
