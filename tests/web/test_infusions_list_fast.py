@@ -178,6 +178,8 @@ def test_the_history_rows_are_the_template_s(world, language):
         InfusionSummary(infusion(3, True), "", "", None, ["L"], Decimal("5"), Decimal("0.25"),
                         given_g="8", volume_infused_ml=None),
         InfusionSummary(infusion(4, True), "X", "x", "7,9", [], None, None),
+        # the same rates as an earlier row (written once for the table)
+        InfusionSummary(infusion(5, True), "Y", "y", 3, [], Decimal("40.050"), Decimal("2.0005")),
     ]
     with translation.override(language):
         expected = Template(OLD_ROWS).render(

@@ -38,8 +38,11 @@ def row_html(
     item: InfusionSummary,
     patient_id: int,
     detail_url: str | None = None,
+    rates: dict[tuple[Any, Any], str] | None = None,
 ) -> str:
-    """One row of the history table (``<tr>…</tr>``)."""
+    """One row of the history table (``<tr>…</tr>``). ``rates``: the rate cells written so far
+    for the table, by (mL/h, mL/kg/h): the same rates come back row after row (a course's
+    steps), and ``floatformat`` costs more than the rest of a row."""
     infusion = item.infusion
     url = (detail_url or _detail_url(patient_id)).format(int(infusion.pk))
     started_words = when(infusion.started_at)
@@ -51,13 +54,18 @@ def row_html(
         given = value_html(gettext("running"))
     else:
         given = value_html(gettext("unknown"))
-    if item.highest_ml_h is not None:
-        rate = (
-            f"{value_html(floatformat(item.highest_ml_h, 1))} mL/h "
-            f"({value_html(floatformat(item.highest_ml_kg_h, 3))} mL/kg/h)"
-        )
-    else:
-        rate = "–"
+    key = (item.highest_ml_h, item.highest_ml_kg_h)
+    rate = rates.get(key) if rates is not None else None
+    if rate is None:
+        if item.highest_ml_h is not None:
+            rate = (
+                f"{value_html(floatformat(item.highest_ml_h, 1))} mL/h "
+                f"({value_html(floatformat(item.highest_ml_kg_h, 3))} mL/kg/h)"
+            )
+        else:
+            rate = "–"
+        if rates is not None:
+            rates[key] = rate
     reactions = "<br>".join(
         f"{join_html(r['symptoms'], ', ')} → {value_html(r['heading'])}" for r in item.reactions
     ) or value_html(gettext("none"))
@@ -74,8 +82,9 @@ def rows_html(history: Iterable[InfusionSummary], patient_id: int) -> SafeString
     """Every row, as the template's loop wrote them (one after another, each after a line
     break and six spaces, the loop's own whitespace)."""
     detail = _detail_url(patient_id)
+    rates: dict[tuple[Any, Any], str] = {}  # this table's rate cells (one language, one request)
     return mark_safe(  # every value is escaped by value_html or join_html
-        "".join(f"\n      {row_html(item, patient_id, detail)}\n    " for item in history)
+        "".join(f"\n      {row_html(item, patient_id, detail, rates)}\n    " for item in history)
     )
 
 
