@@ -61,6 +61,22 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
     return {**browser_type_launch_args, "executable_path": exe, "args": CHROMIUM_ARGS}
 
 
+# How long an ``expect(...)`` waits for the page to show what it should: Playwright's 5 s was
+# too short now and then for a POST, its redirect and the next page on a loaded 2-CPU machine
+# (a rate change on the live page, once in a few dozen runs). A wait ends as soon as the page is
+# right, so a longer bound slows nothing down; it only stops load from failing a correct page.
+EXPECT_TIMEOUT_MS = 20_000
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _patient_expectations() -> None:
+    try:
+        from playwright.sync_api import expect
+    except ImportError:  # the browser tests are skipped without Playwright
+        return
+    expect.set_options(timeout=EXPECT_TIMEOUT_MS)
+
+
 @pytest.fixture(scope="session")
 def artifacts_dir(pytestconfig: pytest.Config) -> Path:
     """``test-artifacts/`` at the repository root, created on first use."""
