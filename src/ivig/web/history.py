@@ -18,6 +18,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 
+from ivig.web import sql
 from ivig.web.accounts.models import User
 from ivig.web.patients.models import condition_words, format_decimal
 from ivig.web.ui.words import when
@@ -376,9 +377,11 @@ class Entries(Sequence[Entry]):
         for source, ids in wanted.items():
             model = self.models[source]
             relations = _TITLE_RELATIONS.get(model._meta.label, [])
-            rows = _historical(model).filter(history_id__in=ids).order_by()
-            if relations:
-                rows = rows.select_related(*relations)
+            rows = (
+                _historical(model).filter(history_id__in=ids).order_by().select_related(*relations)
+                if relations
+                else _historical_rows(model, ids)
+            )
             for row in rows:
                 records[source, row.history_id] = row
                 # who made and who is named in each record: their names are read once below
@@ -401,6 +404,21 @@ class Entries(Sequence[Entry]):
             )
             for source, history_id, previous_id in keys
         ]
+
+
+def _historical_rows(model: type[models.Model], ids: set[int]) -> list[Any]:
+    """``model``'s historical records with these history ids, in one hand-written statement
+    (``ivig.web.sql``): the same records as ``_historical(model).filter(history_id__in=ids)``
+    (tests/web/test_history_paging.py compares every page with the full computation)."""
+    historical = model.history.model  # type: ignore[attr-defined]
+    fields, columns = sql.columns(historical, "h")
+    marks = ", ".join(["%s"] * len(ids))
+    statement = (
+        f"SELECT {columns} FROM {sql.quote(historical._meta.db_table)} h "
+        f"WHERE h.{sql.quote('history_id')} IN ({marks})"
+    )
+    rows = sql.sql_rows(statement, list(ids), fields)
+    return [sql.instance(historical, fields, row) for row in rows]
 
 
 def patient_history(patient: Any) -> Entries:

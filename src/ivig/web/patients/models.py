@@ -87,10 +87,24 @@ class Patient(models.Model):
         return [condition_words(code) for code in self.conditions]
 
     def latest(self, kind: str) -> Measurement | None:
-        newest = self.measurements.filter(kind=kind, archived_at__isnull=True).order_by(
-            "-taken_at", "-pk"
+        """The newest active measurement of this kind (by time taken, then id), or None: one
+        hand-written statement through the (patient, kind, taken) index (most pages ask;
+        ``ivig.web.sql``), the same row as
+        ``measurements.filter(kind=…, archived_at__isnull=True).order_by("-taken_at", "-pk")``
+        (tests/web/test_patients.py)."""
+        from ivig.web import sql
+
+        fields, columns = sql.columns(Measurement, "m")
+        q = sql.quote
+        rows = sql.sql_rows(
+            f"SELECT {columns} FROM {q(Measurement._meta.db_table)} m "
+            f"WHERE m.{q('patient_id')} = %s AND m.{q('kind')} = %s "
+            f"AND m.{q('archived_at')} IS NULL "
+            f"ORDER BY m.{q('taken_at')} DESC, m.{q('id')} DESC LIMIT 1",
+            [self.pk, kind],
+            fields,
         )
-        return next(iter(newest[:1]), None)
+        return sql.instance(Measurement, fields, rows[0]) if rows else None
 
     def latest_weight(self) -> Measurement | None:
         return self.latest(MeasurementKind.WEIGHT)
