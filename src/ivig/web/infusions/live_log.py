@@ -57,11 +57,14 @@ _USERS = User._meta.db_table
 
 def withdrawn_sql(alias: str) -> str:
     """SQL that is true when a correction withdrew the event ``alias``: any correction that
-    points at it (the rule ``models.without_withdrawn`` applies in Python), through the
-    ``corrects_id`` index. Every hand-written statement on events asks it this way."""
-    return (
+    points at it (the rule ``models.without_withdrawn`` applies in Python), read from the
+    index of corrections (``event_corrections``: the entries that correct another, a few
+    among thousands). Every hand-written statement on events asks it this way."""
+    return (  # (the IS NOT NULL lets PostgreSQL read the small index of corrections only: it
+        # otherwise hashed every event of every patient to answer a page of twenty entries)
         f"EXISTS (SELECT 1 FROM {quote(_EVENTS)} w "
-        f"WHERE w.{quote('corrects_id')} = {alias}.{quote('id')})"
+        f"WHERE w.{quote('corrects_id')} = {alias}.{quote('id')} "
+        f"AND w.{quote('corrects_id')} IS NOT NULL)"
     )
 
 

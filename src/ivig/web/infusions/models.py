@@ -195,6 +195,15 @@ class InfusionEvent(models.Model):
             models.Index(fields=["infusion", "kind", "at", "id"], name="event_infusion_kind_at_id"),
             # the entries that were a reaction (summaries, the by-brand figures)
             models.Index(fields=["triage_level", "infusion"], name="event_triage_level"),
+            # the corrections alone (a few among thousands of entries): "was this entry
+            # withdrawn?" (live_log.withdrawn_sql) is read from this small index; with only
+            # the index of every event's corrects_id, PostgreSQL hashed all of them to answer
+            # a page of the log
+            models.Index(
+                fields=["corrects"],
+                condition=models.Q(corrects__isnull=False),
+                name="event_corrections",
+            ),
         ]
 
     def __str__(self) -> str:
