@@ -74,5 +74,7 @@ def columns(model: type[models.Model], alias: str) -> tuple[list[models.Field[An
 
 
 def instance(model: type[M], fields: Sequence[models.Field[Any, Any]], values: Sequence[Any]) -> M:
-    """A model instance from the values of ``columns(model, …)``, as the ORM builds one."""
+    """A model instance from the values of ``columns(model, …)``, as the ORM builds one (from
+    some of its columns only if they are in the model's own order of fields: Django's
+    ``from_db`` takes them in that order)."""
     return model.from_db(connection.alias, [f.attname for f in fields], list(values))
