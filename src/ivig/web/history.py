@@ -5,12 +5,11 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from html import escape  # what Django's escape does, without marking each piece safe
-from typing import Any, overload
+from typing import Any
 
 from django.db import connection, models
 from django.utils import formats
@@ -295,7 +294,7 @@ def _visible_sql(model: type[models.Model], where: str) -> str:
     )
 
 
-class Entries(Sequence[Entry]):
+class Entries(sql.SlicedRows[Entry]):
     """A patient's entries newest first, each diffed against the previous version of the same
     object. Which records show, their order and their count are computed in SQL; a page reads
     only its own records and their previous versions (one query per kind of record), so a
@@ -341,22 +340,7 @@ class Entries(Sequence[Entry]):
                 self._count = int(cursor.fetchone()[0])
         return self._count
 
-    @overload
-    def __getitem__(self, index: int) -> Entry: ...
-    @overload
-    def __getitem__(self, index: slice) -> list[Entry]: ...
-    def __getitem__(self, index: int | slice) -> Entry | list[Entry]:
-        if isinstance(index, int):
-            if index < 0:
-                index += len(self)
-            if not 0 <= index < len(self):
-                raise IndexError(index)
-            return self[index : index + 1][0]
-        start, stop, step = index.indices(len(self))
-        if step != 1:
-            return [self[i] for i in range(start, stop, step)]
-        if stop <= start:
-            return []
+    def rows(self, start: int, stop: int) -> list[Entry]:
         if self._read is not None:
             first, keys = self._read
             if first <= start and stop <= first + len(keys):
@@ -412,10 +396,9 @@ def _historical_rows(model: type[models.Model], ids: set[int]) -> list[Any]:
     (tests/web/test_history_paging.py compares every page with the full computation)."""
     historical = model.history.model  # type: ignore[attr-defined]
     fields, columns = sql.columns(historical, "h")
-    marks = ", ".join(["%s"] * len(ids))
     statement = (
         f"SELECT {columns} FROM {sql.quote(historical._meta.db_table)} h "
-        f"WHERE h.{sql.quote('history_id')} IN ({marks})"
+        f"WHERE h.{sql.quote('history_id')} IN ({sql.marks(ids)})"
     )
     rows = sql.sql_rows(statement, list(ids), fields)
     return [sql.instance(historical, fields, row) for row in rows]
@@ -435,7 +418,7 @@ def _names(ids: set[int]) -> dict[int, str]:
     columns = ", ".join(f"u.{q(f.column)}" for f in _NAME_FIELDS)
     statement = (
         f"SELECT {columns} FROM {q(User._meta.db_table)} u "
-        f"WHERE u.{q('id')} IN ({', '.join(['%s'] * len(ids))})"
+        f"WHERE u.{q('id')} IN ({sql.marks(ids)})"
     )
     fields: list[Any] = _NAME_FIELDS
     people = [sql.instance(User, fields, row) for row in sql.sql_rows(statement, list(ids), fields)]

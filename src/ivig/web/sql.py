@@ -11,12 +11,14 @@ comparing it with the ORM's answer on both databases.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any, TypeVar, cast
+import functools
+from collections.abc import Collection, Sequence
+from typing import Any, TypeVar, cast, overload
 
 from django.db import connection, models
 
 M = TypeVar("M", bound=models.Model)
+T = TypeVar("T")
 
 
 _LARGEST_ID = 2**63 - 1  # a bigint: a larger number names no row (and SQLite refuses it)
@@ -33,6 +35,12 @@ def row_id(value: Any) -> int | None:
     except ValueError:
         return None
     return number if 0 < number <= _LARGEST_ID else None
+
+
+def marks(values: Collection[Any] | int) -> str:
+    """Parameter marks for an ``IN (...)`` list: one for each of ``values`` (or ``values`` of
+    them)."""
+    return ", ".join(["%s"] * (values if isinstance(values, int) else len(values)))
 
 
 def quote(name: str) -> str:
@@ -66,10 +74,20 @@ def sql_rows(
     return rows
 
 
-def columns(model: type[models.Model], alias: str) -> tuple[list[models.Field[Any, Any]], str]:
+def columns(
+    model: type[models.Model], alias: str
+) -> tuple[tuple[models.Field[Any, Any], ...], str]:
     """A model's columns (its concrete fields, as the ORM selects them), and the SQL that
-    selects them from the table named ``alias``."""
-    fields = [f for f in model._meta.concrete_fields if isinstance(f, models.Field)]
+    selects them from the table named ``alias``: worked out once per database kind and kept
+    (the session and permission reads ask on every page)."""
+    return _columns(model, alias, connection.vendor)
+
+
+@functools.cache
+def _columns(
+    model: type[models.Model], alias: str, vendor: str
+) -> tuple[tuple[models.Field[Any, Any], ...], str]:
+    fields = tuple(f for f in model._meta.concrete_fields if isinstance(f, models.Field))
     return fields, ", ".join(f"{alias}.{quote(f.column)}" for f in fields)
 
 
@@ -78,3 +96,31 @@ def instance(model: type[M], fields: Sequence[models.Field[Any, Any]], values: S
     some of its columns only if they are in the model's own order of fields: Django's
     ``from_db`` takes them in that order)."""
     return model.from_db(connection.alias, [f.attname for f in fields], list(values))
+
+
+class SlicedRows(Sequence[T]):
+    """Rows read one slice at a time, for a Django ``Paginator``: a subclass gives its length
+    and ``rows(first, last)`` (one statement for rows [first, last) in the sequence's order,
+    never empty); an index is read as a slice of one (a negative one from the end, out of range
+    an IndexError), a slice with a step one row at a time."""
+
+    @overload
+    def __getitem__(self, index: int) -> T: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[T]: ...
+
+    def __getitem__(self, index: int | slice) -> T | list[T]:
+        if isinstance(index, int):
+            if index < 0:
+                index += len(self)
+            if not 0 <= index < len(self):
+                raise IndexError(index)
+            return self[index : index + 1][0]
+        first, last, step = index.indices(len(self))
+        if step != 1:
+            return [self[i] for i in range(first, last, step)]
+        return self.rows(first, last) if last > first else []
+
+    def rows(self, first: int, last: int) -> list[T]:
+        raise NotImplementedError

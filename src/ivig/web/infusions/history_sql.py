@@ -20,7 +20,7 @@ from typing import Any, NamedTuple
 
 from django.db import connection, models
 
-from ivig.web.infusions.live_log import SlicedRows, withdrawn_sql
+from ivig.web.infusions.live_log import withdrawn_sql
 from ivig.web.infusions.models import (
     CheckIn,
     CheckInAnswer,
@@ -29,25 +29,17 @@ from ivig.web.infusions.models import (
     InfusionEvent,
 )
 from ivig.web.plans.models import Approval, PlanVersion
-from ivig.web.sql import quote, sql_rows
+from ivig.web.sql import SlicedRows, columns, instance, marks, quote, sql_rows
 
 _INFUSIONS = Infusion._meta.db_table
 _EVENTS = InfusionEvent._meta.db_table
-_INFUSION_FIELDS: list[models.Field[Any, Any]] = [
-    f for f in Infusion._meta.concrete_fields if isinstance(f, models.Field)
-]
-_INFUSION_NAMES = [f.attname for f in _INFUSION_FIELDS]
+_INFUSION_FIELDS, _ = columns(Infusion, "i")
 
 
 def _field(model: type[models.Model], name: str) -> models.Field[Any, Any]:
     found = model._meta.get_field(name)
     assert isinstance(found, models.Field)
     return found
-
-
-def _marks(values: Sequence[Any] | int) -> str:
-    """``count`` parameter marks (or one for each of ``values``)."""
-    return ", ".join(["%s"] * (values if isinstance(values, int) else len(values)))
 
 
 def _built(builder: Callable[..., str], *shape: Any) -> str:
@@ -77,14 +69,14 @@ class InfusionPage(SlicedRows[Infusion]):
     def rows(self, first: int, last: int) -> list[Infusion]:
         sql = _built(_page_sql)
         rows = sql_rows(sql, [self.patient_id, last - first, first], _INFUSION_FIELDS)
-        return [Infusion.from_db(connection.alias, _INFUSION_NAMES, row) for row in rows]
+        return [instance(Infusion, _INFUSION_FIELDS, row) for row in rows]
 
 
 def _page_sql() -> str:
-    columns = ", ".join(quote(f.column) for f in _INFUSION_FIELDS)
+    _fields, selected = columns(Infusion, "i")
     return (
-        f"SELECT {columns} FROM {quote(_INFUSIONS)} WHERE {quote('patient_id')} = %s "
-        f"ORDER BY {quote('started_at')} DESC, {quote('id')} DESC LIMIT %s OFFSET %s"
+        f"SELECT {selected} FROM {quote(_INFUSIONS)} i WHERE i.{quote('patient_id')} = %s "
+        f"ORDER BY i.{quote('started_at')} DESC, i.{quote('id')} DESC LIMIT %s OFFSET %s"
     )
 
 
@@ -120,13 +112,13 @@ def _summary_events_sql(infusions: int, kinds: int, levels: int) -> str:
     columns = ", ".join(
         quote(c) for c in ("id", "infusion_id", "at", "kind", "data", "corrects_id")
     )
-    ids = _marks(infusions)
+    ids = marks(infusions)
     return (
         f"SELECT {columns} FROM {quote(_EVENTS)} "
-        f"WHERE {quote('infusion_id')} IN ({ids}) AND {quote('kind')} IN ({_marks(kinds)}) "
+        f"WHERE {quote('infusion_id')} IN ({ids}) AND {quote('kind')} IN ({marks(kinds)}) "
         f"UNION ALL SELECT {columns} FROM {quote(_EVENTS)} "
         f"WHERE {quote('infusion_id')} IN ({ids}) AND {quote('kind')} = %s "
-        f"AND {quote('triage_level')} IN ({_marks(levels)})"
+        f"AND {quote('triage_level')} IN ({marks(levels)})"
     )
 
 
@@ -145,7 +137,7 @@ def _reacted_sql(levels: int) -> str:
         f"FROM {quote(_EVENTS)} e "
         f"JOIN {quote(_INFUSIONS)} i ON i.{pk} = e.{quote('infusion_id')} "
         f"WHERE i.{quote('patient_id')} = %s AND e.{quote('kind')} IN (%s, %s) "
-        f"AND e.{quote('triage_level')} IN ({_marks(levels)}) "
+        f"AND e.{quote('triage_level')} IN ({marks(levels)}) "
         f"AND NOT {withdrawn_sql('e')}"
     )
 
@@ -183,10 +175,10 @@ def _tolerated_sql(without: int | None, levels: int) -> str:
         leave_out = (
             f"AND NOT EXISTS (SELECT 1 FROM {quote(_EVENTS)} r WHERE r.{infusion_id} = "
             f"e.{infusion_id} AND r.{quote('kind')} IN (%s, %s) "
-            f"AND r.{quote('triage_level')} IN ({_marks(levels)}) AND NOT {withdrawn_sql('r')}) "
+            f"AND r.{quote('triage_level')} IN ({marks(levels)}) AND NOT {withdrawn_sql('r')}) "
         )
     elif without:
-        leave_out = f"AND e.{infusion_id} NOT IN ({_marks(without)}) "
+        leave_out = f"AND e.{infusion_id} NOT IN ({marks(without)}) "
     else:
         leave_out = ""
     data = f"e.{quote('data')}"
@@ -235,34 +227,21 @@ def _groups_sql() -> str:
     )
 
 
-def _concrete(model: type[models.Model]) -> list[models.Field[Any, Any]]:
-    return [f for f in model._meta.concrete_fields if isinstance(f, models.Field)]
-
-
-def _columns(model: type[models.Model], alias: str) -> tuple[list[models.Field[Any, Any]], str]:
-    fields = _concrete(model)
-    return fields, ", ".join(f"{alias}.{quote(f.column)}" for f in fields)
-
-
 def startable_approvals(patient_id: int) -> tuple[list[Approval], dict[int, list[PlanVersion]]]:
     """The approvals of the patient's plan versions not archived, newest first, each with its
     version (as ``Approval.objects.filter(plan_version__patient=…,
     plan_version__archived_at__isnull=True).select_related("plan_version")``), and
     {version id: the versions that replace it, newest first} (``superseded_by``, for
     ``plans.approval.start_choices``): two statements."""
-    approval_fields = _concrete(Approval)
-    version_fields = _concrete(PlanVersion)
+    approval_fields, _ = columns(Approval, "a")
+    version_fields, _ = columns(PlanVersion, "v")
     sql = _built(_approvals_sql)
     split = len(approval_fields)
-    approval_names = [f.attname for f in approval_fields]
-    version_names = [f.attname for f in version_fields]
     approvals = []
     versions: dict[int, PlanVersion] = {}
     for row in sql_rows(sql, [patient_id], [*approval_fields, *version_fields]):
-        approval = Approval.from_db(connection.alias, approval_names, row[:split])
-        version = versions.get(row[split]) or PlanVersion.from_db(
-            connection.alias, version_names, row[split:]
-        )
+        approval = instance(Approval, approval_fields, row[:split])
+        version = versions.get(row[split]) or instance(PlanVersion, version_fields, row[split:])
         versions[version.pk] = version
         approval.plan_version = version
         approvals.append(approval)
@@ -270,15 +249,15 @@ def startable_approvals(patient_id: int) -> tuple[list[Approval], dict[int, list
     if versions:
         sql = _built(_replacing_sql, len(versions))
         for row in sql_rows(sql, list(versions), version_fields):
-            newer = PlanVersion.from_db(connection.alias, version_names, row)
+            newer = instance(PlanVersion, version_fields, row)
             if newer.supersedes_id is not None:  # (always: it is what was asked)
                 replacing[newer.supersedes_id].append(newer)
     return approvals, replacing
 
 
 def _approvals_sql() -> str:
-    _fields, approval_columns = _columns(Approval, "a")
-    _fields, version_columns = _columns(PlanVersion, "v")
+    _fields, approval_columns = columns(Approval, "a")
+    _fields, version_columns = columns(PlanVersion, "v")
     pk = quote("id")
     return (
         f"SELECT {approval_columns}, {version_columns} FROM {quote(Approval._meta.db_table)} a "
@@ -289,10 +268,10 @@ def _approvals_sql() -> str:
 
 
 def _replacing_sql(versions: int) -> str:
-    _fields, version_columns = _columns(PlanVersion, "v")
+    _fields, version_columns = columns(PlanVersion, "v")
     return (
         f"SELECT {version_columns} FROM {quote(PlanVersion._meta.db_table)} v "
-        f"WHERE v.{quote('supersedes_id')} IN ({_marks(versions)}) "
+        f"WHERE v.{quote('supersedes_id')} IN ({marks(versions)}) "
         f"ORDER BY v.{quote('created_at')} DESC, v.{quote('id')} DESC"
     )
 

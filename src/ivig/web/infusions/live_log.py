@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, TypeVar, overload
+from typing import Any
 
 from django.db import connection
 from django.utils.safestring import SafeString, mark_safe
@@ -23,33 +23,9 @@ from django.utils.translation import gettext
 
 from ivig.web.accounts.models import User
 from ivig.web.infusions.models import EventKind, Infusion, InfusionEvent
-from ivig.web.sql import quote, sql_rows
+from ivig.web.sql import SlicedRows, quote, sql_rows
 from ivig.web.ui.html import join_html, value_html
 from ivig.web.ui.words import clock
-
-T = TypeVar("T")
-
-
-class SlicedRows(Sequence[T]):
-    """Rows read one slice at a time, for a Django ``Paginator``: a subclass gives its length
-    and ``rows(first, last)`` (one statement for rows [first, last) in the sequence's order);
-    an index is read as a slice of one."""
-
-    @overload
-    def __getitem__(self, index: int) -> T: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> list[T]: ...
-
-    def __getitem__(self, index: int | slice) -> T | list[T]:
-        if isinstance(index, int):
-            return self[index : index + 1][0]
-        first, last, _step = index.indices(len(self))
-        return self.rows(first, last) if last > first else []
-
-    def rows(self, first: int, last: int) -> list[T]:
-        raise NotImplementedError
-
 
 _EVENTS = InfusionEvent._meta.db_table
 _USERS = User._meta.db_table

@@ -389,7 +389,7 @@ def _standing_events(infusion_id: int, kinds: list[str]) -> list[InfusionEvent]:
     q = sql.quote
     statement = (
         f"SELECT {columns} FROM {q(InfusionEvent._meta.db_table)} e "
-        f"WHERE e.{q('infusion_id')} = %s AND e.{q('kind')} IN ({', '.join(['%s'] * len(kinds))}) "
+        f"WHERE e.{q('infusion_id')} = %s AND e.{q('kind')} IN ({sql.marks(kinds)}) "
         f"AND NOT {withdrawn_sql('e')}"
     )
     events = [
