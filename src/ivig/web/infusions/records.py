@@ -241,11 +241,11 @@ def _build_approved_plan(approval: Approval) -> Plan | None:
 
 def course_end(approval: Approval) -> datetime | None:
     """When the last day of this approved plan actually ended; None until it has."""
-    days = [int(d["day"]) for d in approval.snapshot.get("days", []) if "day" in d]
+    days = infusion_day.day_numbers(approval.snapshot)
     if not days:
         return None
     last = (
-        Infusion.objects.filter(approval=approval, day=max(days), ended_at__isnull=False)
+        Infusion.objects.filter(approval=approval, day=days[-1], ended_at__isnull=False)
         .order_by("-ended_at")
         .first()
     )

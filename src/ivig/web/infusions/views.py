@@ -1014,11 +1014,11 @@ def _course(patient: Patient) -> tuple[datetime | None, Infusion | None, datetim
     latest = Infusion.objects.filter(patient=patient).select_related("approval").first()
     if latest is None:
         return None, None, None
-    days = [int(d["day"]) for d in latest.approval.snapshot.get("days", []) if "day" in d]
+    days = infusion_day.day_numbers(latest.approval.snapshot)
     # the two ends of the course in one read (the infusion indexes by approval serve both)
     wanted: dict[str, Any] = {"first": Min("started_at", filter=Q(patient=patient))}
     if days:
-        wanted["end"] = Max("ended_at", filter=Q(day=max(days)))
+        wanted["end"] = Max("ended_at", filter=Q(day=days[-1]))
     ends = Infusion.objects.filter(approval=latest.approval_id).aggregate(**wanted)
     return ends["first"], latest, ends.get("end")
 
