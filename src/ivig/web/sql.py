@@ -37,6 +37,13 @@ def row_id(value: Any) -> int | None:
     return number if 0 < number <= _LARGEST_ID else None
 
 
+def field(model: type[models.Model], name: str) -> models.Field[Any, Any]:
+    """The model's field of that name (for ``sql_rows``: a column read as the field reads it)."""
+    found = model._meta.get_field(name)
+    assert isinstance(found, models.Field)
+    return found
+
+
 def marks(values: Collection[Any] | int) -> str:
     """Parameter marks for an ``IN (...)`` list: one for each of ``values`` (or ``values`` of
     them)."""

@@ -11,14 +11,15 @@ tests/web/test_infusions_summary_fast.py check them against the ORM on both data
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Context, Decimal
 from typing import Any, NamedTuple
 
-from django.db import connection, models
+from django.db import connection
 
 from ivig.web.infusions.live_log import withdrawn_sql
 from ivig.web.infusions.models import (
@@ -29,17 +30,11 @@ from ivig.web.infusions.models import (
     InfusionEvent,
 )
 from ivig.web.plans.models import Approval, PlanVersion
-from ivig.web.sql import SlicedRows, columns, instance, marks, quote, sql_rows
+from ivig.web.sql import SlicedRows, columns, field, instance, marks, quote, sql_rows
 
 _INFUSIONS = Infusion._meta.db_table
 _EVENTS = InfusionEvent._meta.db_table
 _INFUSION_FIELDS, _ = columns(Infusion, "i")
-
-
-def _field(model: type[models.Model], name: str) -> models.Field[Any, Any]:
-    found = model._meta.get_field(name)
-    assert isinstance(found, models.Field)
-    return found
 
 
 def _built(builder: Callable[..., str], *shape: Any) -> str:
@@ -102,7 +97,7 @@ def summary_events(
         return []
     sql = _built(_summary_events_sql, len(infusion_ids), len(kinds), len(reaction_levels))
     params = [*infusion_ids, *kinds, *infusion_ids, EventKind.VITALS, *reaction_levels]
-    at, data = _field(InfusionEvent, "at"), _field(InfusionEvent, "data")
+    at, data = field(InfusionEvent, "at"), field(InfusionEvent, "data")
     rows = sql_rows(sql, params, [None, None, at, None, data, None])
     events = [SummaryEvent(*row) for row in rows]
     return sorted(events, key=lambda e: (e.at, e.pk))
@@ -210,7 +205,7 @@ def infusion_groups(patient_id: int) -> list[dict[str, Any]]:
     ended), ``running`` and ``running_at`` (the id and start of the one still running, a
     patient has one at most; None when none). A few rows however many infusions."""
     sql = _built(_groups_sql)
-    at, end = _field(Infusion, "started_at"), _field(Infusion, "ended_at")
+    at, end = field(Infusion, "started_at"), field(Infusion, "ended_at")
     names = ("approval_id", "day", "count", "first", "last_end", "running", "running_at")
     rows = sql_rows(sql, [patient_id], [None, None, None, at, end, None, at])
     return [dict(zip(names, row, strict=True)) for row in rows]
@@ -296,7 +291,7 @@ class CheckInLine:
     due_at: datetime
     hours_after_end: Decimal
     label: str
-    answer_lines: list[AnswerLine] = field(default_factory=list)
+    answer_lines: list[AnswerLine] = dataclasses.field(default_factory=list)
 
 
 _CHECKIN_READ = ("id", "infusion_id", "patient_id", "due_at", "hours_after_end", "label")
@@ -329,11 +324,11 @@ def checkins_shown(
     ``now``, never answered: ``records.overdue_checkins``), newest first. One statement: the
     newest check-ins with their answers, and the overdue ones read backwards from ``now``
     through the (patient, due) index."""
-    fields = [_field(CheckIn, name) for name in _CHECKIN_READ]
+    fields = [field(CheckIn, name) for name in _CHECKIN_READ]
     heading_params = _key_text_params("heading")
     sql = _built(_checkins_sql)
     params = [*heading_params, patient_id, limit, patient_id, now, overdue_limit]
-    answered_at = _field(CheckInAnswer, "answered_at")
+    answered_at = field(CheckInAnswer, "answered_at")
     rows = sql_rows(sql, params, [None, *fields, None, None, answered_at, None, None])
     newest: dict[int, CheckInLine] = {}
     overdue: list[CheckInLine] = []
@@ -363,7 +358,7 @@ def _checkins_sql() -> str:
         quote(CheckInAnswer._meta.db_table),
         quote(_INFUSIONS),
     )
-    fields = [_field(CheckIn, name) for name in _CHECKIN_READ]
+    fields = [field(CheckIn, name) for name in _CHECKIN_READ]
     columns = ", ".join(f"c.{quote(f.column)}" for f in fields)
     outer = ", ".join(f"n.{quote(f.column)}" for f in fields)
     newest_first = f"ORDER BY c.{quote('due_at')} DESC, c.{quote('id')} DESC LIMIT %s"

@@ -10,14 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any
 
-from django.db import connection, models
+from django.db import connection
 from django.db.models import Q, Sum
 from django.utils import timezone
 
 from ivig.core.infusion_checks import is_plan_snapshot, planned_steps
-from ivig.web import access
+from ivig.web import access, sql
 from ivig.web.accounts.models import Role
 from ivig.web.infusions.models import (
     LEVEL_RANK,
@@ -31,7 +31,6 @@ from ivig.web.infusions.models import (
 )
 from ivig.web.patients.models import Patient
 from ivig.web.plans.models import Approval, PlanKind, PlanVersion
-from ivig.web.sql import sql_rows
 
 # Design choice: how far back "check-ins that called the team" reach on a prescriber's page.
 CALLED_TEAM_DAYS = 7
@@ -167,23 +166,19 @@ def _plans(patients: dict[int, Patient]) -> _Plans:
     Hand-written (the ORM took ~0.8 ms of Python for the two queries it needed, against
     ~0.05 ms of SQLite); each column read as the ORM reads its field (``sql_rows``), the
     approvals and versions built as the ORM builds them (``from_db``)."""
-    q = connection.ops.quote_name
-    def field(model: Any, name: str) -> models.Field[Any, Any]:
-        return cast("models.Field[Any, Any]", model._meta.get_field(name))
-
+    q = sql.quote
     # (the ids, kinds and labels are read as they come; times and JSON as the ORM reads them)
-    fields = [None, None, None, None, field(PlanVersion, "created_at"), None]
-    fields += [field(Approval, "snapshot"), field(Approval, "approved_at")]
-    marks = ", ".join(["%s"] * len(patients))
+    fields = [None, None, None, None, sql.field(PlanVersion, "created_at"), None]
+    fields += [sql.field(Approval, "snapshot"), sql.field(Approval, "approved_at")]
     # (the pump plans' approvals are not read: a pump plan is not a prescription)
-    sql = (
+    statement = (
         f"SELECT v.{q('id')}, v.{q('patient_id')}, v.{q('kind')}, v.{q('label')}, "
         f"v.{q('created_at')}, a.{q('id')}, a.{q('snapshot')}, a.{q('approved_at')} "
         f"FROM {q(PlanVersion._meta.db_table)} v LEFT JOIN {q(Approval._meta.db_table)} a "
         f"ON a.{q('plan_version_id')} = v.{q('id')} AND v.{q('kind')} <> %s "
-        f"WHERE v.{q('patient_id')} IN ({marks}) AND v.{q('archived_at')} IS NULL"
+        f"WHERE v.{q('patient_id')} IN ({sql.marks(patients)}) AND v.{q('archived_at')} IS NULL"
     )
-    rows = sql_rows(sql, [PlanKind.PUMP.value, *patients], fields)
+    rows = sql.sql_rows(statement, [PlanKind.PUMP.value, *patients], fields)
     alias = connection.alias
     plans = _Plans(latest={}, read={}, waiting=set(), newest_pump={})
     versions: dict[int, PlanVersion] = {}
